@@ -1,0 +1,357 @@
+"""The frozen, resolved model of a process definition.
+
+A :class:`ProcessDefinition` is what :func:`paketflow.load_definition` returns: every
+reference checked, every expression compiled, every duration parsed. Nothing in it is
+mutable and nothing in it runs code from the document: conditions are compiled from a
+closed JSON expression language (:mod:`paketflow.expr`).
+
+The JSON language these classes come from is described in
+``docs/definition-language.md``; the JSON Schema is ``schemas/definition-v1.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from paketflow.calendar import Duration
+from paketflow.expr import Expr, PathSegment
+
+__all__ = [
+    "Alternative",
+    "CalendarSpec",
+    "Deadline",
+    "Due",
+    "Effect",
+    "Element",
+    "Escalation",
+    "EventDecl",
+    "Exclusion",
+    "Guard",
+    "Labels",
+    "MessageDecl",
+    "Notice",
+    "Offset",
+    "ProcessDefinition",
+    "Role",
+    "SignatureRule",
+    "Slot",
+    "State",
+    "Timeout",
+    "Transition",
+]
+
+
+@attrs.frozen
+class Labels:
+    """A label in Indonesian (``id``) and English (``en``)."""
+
+    id: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.id if lang == "id" else self.en
+
+
+@attrs.frozen
+class CalendarSpec:
+    """A named working-day calendar (``/calendars/<id>``).
+
+    Working days are ``workdays`` (ISO weekday numbers, Monday = 1) that are not public
+    holidays of ``country`` (from the ``holidays`` package), not ``cuti_bersama`` joint
+    leave days when that is on, and not in ``extra_holidays``.
+    """
+
+    id: str
+    country: str = "ID"
+    cuti_bersama: bool = False
+    timezone: str = "Asia/Jakarta"
+    extra_holidays: tuple[dt.date, ...] = ()
+    workdays: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+@attrs.frozen
+class Element:
+    """A PAKEM element (``unsur``) or, generally, a constituency that signatures can
+    require one representative of (``/elements/<id>``)."""
+
+    id: str
+    labels: Labels
+
+
+@attrs.frozen
+class Role:
+    """A role (``/roles/<id>``). ``element`` ties holders to one element; ``pool`` is
+    the largest number of distinct persons that can hold the role in one instance (used
+    to reject quorums that can never be met)."""
+
+    id: str
+    labels: Labels
+    element: str | None = None
+    pool: int | None = None
+
+
+@attrs.frozen
+class EventDecl:
+    """An event declared in ``/events/<id>`` with its labels."""
+
+    id: str
+    labels: Labels
+
+
+@attrs.frozen
+class MessageDecl:
+    """A message template (``/messages/<code>``) in both languages. Placeholders are
+    ``{name}``; nothing else in the template is interpreted."""
+
+    code: str
+    labels: Labels
+
+
+@attrs.frozen
+class Slot:
+    """One signature slot of a signature rule: ``count`` distinct signers holding any
+    of ``roles`` (and, when ``element`` is set, representing that element).
+
+    ``expected`` evaluates to the names of the persons expected to sign (used in
+    refusal messages).
+    """
+
+    id: str
+    roles: tuple[str, ...]
+    count: int = 1
+    element: str | None = None
+    labels: Labels | None = None
+    expected: Expr | None = None
+
+
+@attrs.frozen
+class Exclusion:
+    """Segregation of duties: actors in the person set ``set`` may not do this.
+    ``rule`` is the domain rule id shown in the refusal (``SoD-2``)."""
+
+    set: str
+    rule: str | None = None
+    reason: Labels | None = None
+
+
+@attrs.frozen
+class SignatureRule:
+    """The signatures a state collects (``/states/<id>/signatures``).
+
+    Signatures belong to one visit of the state: entering the state again starts an
+    empty set. ``distinct_persons``: one person fills at most one slot place.
+    Signers are added to the person set ``record`` when it is set.
+    """
+
+    slots: tuple[Slot, ...]
+    distinct_persons: bool = True
+    exclude: tuple[Exclusion, ...] = ()
+    record: str | None = None
+
+
+@attrs.frozen
+class Guard:
+    """A condition that must hold for a transition to be allowed.
+
+    When ``condition`` is false the command is refused with ``code`` (a message code),
+    the message parameters from ``params``; ``missing``/``expected`` evaluate to lists
+    of strings naming what is missing and who is expected; ``fix`` lists the roles that
+    can fix it.
+    """
+
+    id: str
+    condition: Expr
+    code: str
+    params: Mapping[str, Expr] = attrs.field(factory=dict)
+    fix: tuple[str, ...] = ()
+    rule: str | None = None
+    missing: Expr | None = None
+    expected: Expr | None = None
+
+
+EffectOp = Literal["set", "add", "append", "unset", "flag", "unflag", "resetSignatures"]
+
+
+@attrs.frozen
+class Effect:
+    """A change to instance data or flags, applied when a transition is taken.
+
+    ``set``/``add``/``append``/``unset`` act on ``path`` in instance data with ``value``;
+    ``flag``/``unflag`` act on the flag ``name``; ``resetSignatures`` voids the
+    signatures of the current visit.
+    """
+
+    op: EffectOp
+    path: tuple[PathSegment, ...] = ()
+    value: Expr | None = None
+    name: str | None = None
+
+
+@attrs.frozen
+class Notice:
+    """A warning or note attached to an accepted event (``WARN_*``, ``NOTE_*``).
+
+    Emitted when ``when`` is true (always when it is ``None``); may raise ``flag`` and
+    names the roles to ``notify``.
+    """
+
+    code: str
+    when: Expr | None = None
+    params: Mapping[str, Expr] = attrs.field(factory=dict)
+    notify: tuple[str, ...] = ()
+    flag: str | None = None
+
+
+@attrs.frozen
+class Alternative:
+    """One guarded alternative of a transition (an exclusive-gateway flow).
+
+    ``when is None`` marks the default flow (``otherwise``), which is always last.
+    """
+
+    target: str
+    when: Expr | None = None
+    effects: tuple[Effect, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+
+@attrs.frozen
+class Transition:
+    """What event ``event`` does in state ``source``.
+
+    Evaluation order: role permission, exclusions (SoD), signature completeness,
+    payload schema, guards (all evaluated, all failures reported); then ``effects``
+    on the data; then the first alternative whose ``when`` holds on the updated data;
+    then its effects; then notices. ``internal`` transitions (target equals source and
+    no ``reenter``) keep signatures and deadlines.
+    """
+
+    event: str
+    source: str
+    roles: tuple[str, ...]
+    alternatives: tuple[Alternative, ...]
+    require_signatures: bool = False
+    exclude: tuple[Exclusion, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    record: tuple[str, ...] = ()
+    data_schema: Mapping[str, Any] | None = None
+    reenter: bool = False
+
+
+@attrs.frozen
+class Offset:
+    """A delay after a due date: a :class:`Duration` or a number of working days on a
+    calendar."""
+
+    duration: Duration | None = None
+    working_days: int | None = None
+    calendar: str | None = None
+
+
+@attrs.frozen
+class Due:
+    """How a deadline's due instant is computed, once, when it is armed.
+
+    ``kind == "duration"``: entry time plus ``duration`` (day-based durations land on
+    local midnight); ``"workingDays"``: entry date plus N working days of ``calendar``;
+    ``"date"``: the date (or date-time) that ``date`` evaluates to in instance data.
+    """
+
+    kind: Literal["duration", "workingDays", "date"]
+    duration: Duration | None = None
+    working_days: int | None = None
+    calendar: str | None = None
+    date: Expr | None = None
+
+
+@attrs.frozen
+class Escalation:
+    """An escalation tier: fires once, ``after`` the due instant, without leaving the
+    state; may raise ``flag``, names roles to ``notify`` and a ``message`` code."""
+
+    id: str
+    after: Offset
+    flag: str | None = None
+    notify: tuple[str, ...] = ()
+    message: str | None = None
+
+
+@attrs.frozen
+class Timeout:
+    """An interrupting timeout: ``after`` the due instant the instance takes ``event``
+    to ``target``, applying ``effects``."""
+
+    after: Offset
+    target: str
+    event: str
+    effects: tuple[Effect, ...] = ()
+
+
+@attrs.frozen
+class Deadline:
+    """A deadline armed when the instance enters ``state`` (``/states/<s>/deadlines/<id>``).
+
+    It stays armed while the instance is in one of ``scope`` (which includes ``state``)
+    and is disarmed when it leaves them; re-entering ``state`` while armed does not
+    re-arm it.
+    """
+
+    id: str
+    state: str
+    due: Due
+    scope: tuple[str, ...]
+    escalations: tuple[Escalation, ...] = ()
+    timeout: Timeout | None = None
+    labels: Labels | None = None
+
+
+@attrs.frozen
+class State:
+    """A state (``/states/<id>``)."""
+
+    id: str
+    labels: Labels
+    final: bool = False
+    signatures: SignatureRule | None = None
+    deadlines: tuple[Deadline, ...] = ()
+    transitions: Mapping[str, Transition] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class ProcessDefinition:
+    """A loaded, validated, resolved process definition. Immutable.
+
+    ``hash`` is ``"sha256:<hex>"`` of the canonical JSON of the resolved document
+    (after variant patches); instances are pinned to it. ``document`` is that resolved
+    document. ``source`` is the file it came from (``"<mapping>"`` otherwise).
+    """
+
+    id: str
+    version: str
+    hash: str
+    labels: Labels
+    initial: str
+    states: Mapping[str, State]
+    roles: Mapping[str, Role]
+    events: Mapping[str, EventDecl]
+    elements: Mapping[str, Element] = attrs.field(factory=dict)
+    messages: Mapping[str, MessageDecl] = attrs.field(factory=dict)
+    calendars: Mapping[str, CalendarSpec] = attrs.field(factory=dict)
+    data_schema: Mapping[str, Any] | None = None
+    timezone: str = "Asia/Jakarta"
+    flags: Mapping[str, Labels] = attrs.field(factory=dict)
+    format: int = 1
+    extends: str | None = None
+    document: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    source: str = "<mapping>"
+
+    @property
+    def key(self) -> str:
+        """``id@version``."""
+        return f"{self.id}@{self.version}"

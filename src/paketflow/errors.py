@@ -1,0 +1,179 @@
+"""The one exception hierarchy of paketflow.
+
+Every exception the library raises on purpose derives from :class:`PaketflowError`.
+Where a builtin describes the same failure, the class also derives from it
+(``DefinitionError`` is a ``ValueError``), so callers that already catch builtins keep
+working.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "ConcurrencyError",
+    "DefinitionError",
+    "DuplicateInstance",
+    "PaketflowError",
+    "Problem",
+    "Reason",
+    "Refused",
+    "ScenarioError",
+    "UnknownDefinition",
+    "UnknownInstance",
+]
+
+
+class PaketflowError(Exception):
+    """Base class of every error paketflow raises on purpose."""
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@attrs.frozen
+class Problem:
+    """One problem found in a process definition.
+
+    ``code`` is stable (documented in docs/errors.md); ``pointer`` is an RFC 6901 JSON
+    Pointer into the document named by ``file`` (``"<mapping>"`` when the definition
+    was given as a Python mapping); ``value`` is the offending value (``None`` when
+    there is none); ``hint`` says what to do.
+    """
+
+    code: str
+    pointer: str
+    message: str
+    hint: str = ""
+    file: str = "<mapping>"
+    value: Any = None
+
+    def __str__(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.file}:{self.pointer or '/'}: {self.code} {self.message}{hint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly view, used by ``paketflow validate --format json``."""
+        return {
+            "file": self.file,
+            "pointer": self.pointer,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+            "value": self.value if _jsonable(self.value) else repr(self.value),
+        }
+
+
+def _jsonable(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool | list | dict)
+
+
+class DefinitionError(PaketflowError, ValueError):
+    """A process definition (or variant) is not valid.
+
+    ``errors`` holds every problem found, each a :class:`Problem`; the loader reports
+    them all at once, root causes only.
+    """
+
+    def __init__(self, errors: Iterable[Problem]) -> None:
+        self.errors: tuple[Problem, ...] = tuple(errors)
+        n = len(self.errors)
+        head = f"{n} problem{'s' if n != 1 else ''} in process definition"
+        super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.errors))
+
+
+@attrs.frozen
+class Reason:
+    """Why a command was refused, in Indonesian (``message_id``) and English
+    (``message_en``).
+
+    ``code`` is stable; ``missing`` names what is lacking (a PAKEM element, a signature
+    slot, a data field); ``expected`` names who is expected to supply it; ``fix`` lists
+    the roles that can fix it; ``deadline`` is the deadline that applies, if any;
+    ``rule`` is the domain rule id (``SoD-2``, ``R-06``) when there is one.
+    """
+
+    code: str
+    message_id: str
+    message_en: str
+    missing: tuple[str, ...] = ()
+    expected: tuple[str, ...] = ()
+    fix: tuple[str, ...] = ()
+    deadline: _dt.datetime | None = None
+    rule: str | None = None
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``"id"`` or ``"en"``)."""
+        return self.message_id if lang == "id" else self.message_en
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": {"id": self.message_id, "en": self.message_en},
+            "missing": list(self.missing),
+            "expected": list(self.expected),
+            "fix": list(self.fix),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "rule": self.rule,
+        }
+
+
+class Refused(PaketflowError):
+    """A command was refused by the rules of the process. Nothing was changed.
+
+    ``reasons`` lists every rule that refused it (at least one).
+    """
+
+    def __init__(self, instance_id: str, command: str, reasons: Iterable[Reason]) -> None:
+        self.instance_id = instance_id
+        self.command = command
+        self.reasons: tuple[Reason, ...] = tuple(reasons)
+        codes = ", ".join(r.code for r in self.reasons)
+        detail = "; ".join(r.message_en for r in self.reasons)
+        super().__init__(f"{command} on {instance_id!r} refused [{codes}]: {detail}")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+
+class UnknownInstance(PaketflowError, KeyError):
+    """No instance with this id exists in the store."""
+
+    def __init__(self, instance_id: str) -> None:
+        self.instance_id = instance_id
+        super().__init__(
+            f"no instance {instance_id!r} in this store; start it with Engine.start() first"
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class DuplicateInstance(PaketflowError, ValueError):
+    """An instance with this id already exists."""
+
+
+class UnknownDefinition(PaketflowError, LookupError):
+    """The engine has no definition with this id (or id@version)."""
+
+
+class ConcurrencyError(PaketflowError):
+    """The instance changed since it was read (optimistic concurrency); retry."""
+
+
+class ScenarioError(PaketflowError, ValueError):
+    """A scenario file is malformed. The message names the file, the JSON Pointer and
+    what to do."""
+
+
+def problem_value(value: Any) -> str:
+    """A short, safe rendering of an offending value for messages."""
+    return _short(value)

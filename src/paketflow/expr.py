@@ -1,0 +1,456 @@
+"""The closed JSON expression language of conditions, parameters and effects.
+
+An expression is JSON: a literal (string, number, boolean, null), an array (each item
+an expression; evaluates to a list) or an object with exactly one key, the operator.
+Expressions are compiled once, at load time, into Python closures. Nothing is ever
+passed to ``eval``/``exec``; there are no loops, no clock and no randomness, so an
+expression's cost is bounded by its size and the size of the data it reads.
+
+Operators (see docs/definition-language.md for examples):
+
+``var`` ``==`` ``!=`` ``<`` ``<=`` ``>`` ``>=`` ``and`` ``or`` ``not`` ``if``
+``+`` ``-`` ``*`` ``div`` ``percent`` ``min`` ``max`` ``sum`` ``len`` ``in``
+``pluck`` ``where`` ``difference`` ``coalesce`` ``get`` ``object`` ``keys`` ``concat``
+``date`` ``addDays`` ``daysBetween`` ``workingDaysBetween``.
+
+``var`` reads from the evaluation scope, whose roots are: ``data`` (instance data),
+``event`` (the command's payload), ``actor`` (``id``, ``roles``, ``element``), ``at``
+(the command time, ISO 8601), ``today`` (its local date), ``state``, ``flags``,
+``sets`` (person sets), ``signers`` (signatures of this visit) and ``deadlines``
+(armed deadline id → due instant).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import attrs
+
+__all__ = [
+    "ROOTS",
+    "Expr",
+    "ExprEvalError",
+    "ExprSyntaxError",
+    "PathSegment",
+    "compile_expr",
+    "compile_path",
+    "parse_date",
+]
+
+ROOTS = frozenset(
+    {"data", "event", "actor", "at", "today", "state", "flags", "sets", "signers", "deadlines"}
+)
+
+Scope = Mapping[str, Any]
+Fn = Callable[[Scope], Any]
+
+
+class CalendarLookup(Protocol):
+    def working_days_between(self, start: dt.date, end: dt.date) -> int: ...
+
+
+class ExprSyntaxError(Exception):
+    """An expression is malformed. Carries ``code``, ``pointer`` and ``value``."""
+
+    def __init__(self, code: str, pointer: str, message: str, value: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.pointer = pointer
+        self.message = message
+        self.value = value
+
+
+class ExprEvalError(Exception):
+    """An expression could not be evaluated on this data (a wrong type, division by
+    zero). Carries the JSON Pointer of the expression in the definition."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        super().__init__(f"{pointer}: {message}")
+        self.pointer = pointer
+        self.message = message
+
+
+@attrs.frozen
+class Expr:
+    """A compiled expression: ``expr(scope)`` evaluates it."""
+
+    raw: Any = attrs.field(eq=True)
+    pointer: str = attrs.field(eq=False)
+    fn: Fn = attrs.field(eq=False, repr=False)
+
+    def __call__(self, scope: Scope) -> Any:
+        return self.fn(scope)
+
+
+PathSegment = str | int | Expr
+
+
+def parse_date(value: Any, tz: dt.tzinfo | None = None) -> dt.date:
+    """A date from an ISO string (date or date-time) or a date/datetime object.
+    Date-times are converted to ``tz`` (when given) before taking the date."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(tz).date() if tz else value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        if len(value) == 10:
+            return dt.date.fromisoformat(value)
+        moment = dt.datetime.fromisoformat(value)
+        return moment.astimezone(tz).date() if (tz and moment.tzinfo) else moment.date()
+    raise TypeError(f"expected an ISO date, got {value!r}")
+
+
+def _num(v: Any, ptr: str, op: str) -> int | float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise ExprEvalError(ptr, f"'{op}' needs numbers, got {v!r}")
+    return v
+
+
+def _list(v: Any, ptr: str, op: str) -> list[Any]:
+    if not isinstance(v, list | tuple):
+        raise ExprEvalError(ptr, f"'{op}' needs a list, got {v!r}")
+    return list(v)
+
+
+def _cmp(op: str, a: Any, b: Any, ptr: str) -> bool:
+    if a is None or b is None:
+        return False
+    if isinstance(a, bool) or isinstance(b, bool):
+        raise ExprEvalError(ptr, f"'{op}' cannot order booleans ({a!r}, {b!r})")
+    num = (int, float)
+    if not (
+        (isinstance(a, num) and isinstance(b, num)) or (isinstance(a, str) and isinstance(b, str))
+    ):
+        raise ExprEvalError(ptr, f"'{op}' compares two numbers or two strings, got {a!r}, {b!r}")
+    if op == "<":
+        return bool(a < b)
+    if op == "<=":
+        return bool(a <= b)
+    if op == ">":
+        return bool(a > b)
+    return bool(a >= b)
+
+
+def _lookup(value: Any, seg: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(seg if isinstance(seg, str) else str(seg))
+    if isinstance(value, list | tuple):
+        if isinstance(seg, str):
+            if not seg.isdigit():
+                return None
+            seg = int(seg)
+        if isinstance(seg, int) and not isinstance(seg, bool) and 0 <= seg < len(value):
+            return value[seg]
+    return None
+
+
+_ARITY: dict[str, tuple[int, int | None]] = {
+    "==": (2, 2), "!=": (2, 2), "<": (2, 2), "<=": (2, 2), ">": (2, 2), ">=": (2, 2),
+    "and": (1, None), "or": (1, None), "not": (1, 1), "if": (3, 3),
+    "+": (1, None), "-": (1, 2), "*": (1, None), "div": (2, 2), "percent": (2, 2),
+    "min": (1, None), "max": (1, None), "sum": (1, 1), "len": (1, 1), "in": (2, 2),
+    "pluck": (2, 2), "where": (3, 3), "difference": (2, 2), "coalesce": (1, None),
+    "get": (2, 2), "keys": (1, 1), "concat": (1, None), "date": (1, 1),
+    "addDays": (2, 2), "daysBetween": (2, 2), "workingDaysBetween": (3, 3),
+}  # fmt: skip
+
+OPERATORS = frozenset(_ARITY) | {"var", "object"}
+
+
+def compile_expr(node: Any, pointer: str = "") -> Expr:
+    """Compile a JSON expression. Raise :class:`ExprSyntaxError` when malformed."""
+    return Expr(node, pointer, _compile(node, pointer))
+
+
+def compile_path(node: Any, pointer: str) -> tuple[PathSegment, ...]:
+    """Compile a data path: a JSON Pointer string (``"/tranches/0/due"``) or an array
+    of segments, each a string, an integer or an expression (``{"var": ...}``)."""
+    if isinstance(node, str):
+        if node == "" or not node.startswith("/"):
+            raise ExprSyntaxError(
+                "expr.bad-path", pointer, "a data path is a JSON Pointer starting with '/'", node
+            )
+        return tuple(
+            s.replace("~1", "/").replace("~0", "~") for s in node[1:].split("/")
+        )
+    if isinstance(node, list) and node:
+        segs: list[PathSegment] = []
+        for i, seg in enumerate(node):
+            if isinstance(seg, str) or (isinstance(seg, int) and not isinstance(seg, bool)):
+                segs.append(seg)
+            elif isinstance(seg, dict):
+                segs.append(compile_expr(seg, f"{pointer}/{i}"))
+            else:
+                raise ExprSyntaxError(
+                    "expr.bad-path", f"{pointer}/{i}", "a path segment is a string, an "
+                    "integer or an expression", seg,
+                )
+        return tuple(segs)
+    raise ExprSyntaxError(
+        "expr.bad-path", pointer, "a data path is a JSON Pointer string or a non-empty array", node
+    )
+
+
+def _compile(node: Any, ptr: str) -> Fn:
+    if node is None or isinstance(node, bool | int | float | str):
+        return lambda _s, v=node: v
+    if isinstance(node, list):
+        items = [_compile(x, f"{ptr}/{i}") for i, x in enumerate(node)]
+        return lambda s: [f(s) for f in items]
+    if not isinstance(node, dict):
+        raise ExprSyntaxError("expr.bad-node", ptr, "not a JSON expression", node)
+    if len(node) != 1:
+        raise ExprSyntaxError(
+            "expr.bad-node",
+            ptr,
+            f"an expression object has exactly one key, the operator; got {sorted(node)}",
+            node,
+        )
+    ((op, arg),) = node.items()
+    p = f"{ptr}/{_esc(op)}"
+    if op == "var":
+        return _compile_var(arg, p)
+    if op == "object":
+        if not isinstance(arg, dict):
+            raise ExprSyntaxError("expr.arity", p, "'object' takes an object of expressions", arg)
+        fields = {k: _compile(v, f"{p}/{_esc(k)}") for k, v in arg.items()}
+        return lambda s: {k: f(s) for k, f in fields.items()}
+    if op not in _ARITY:
+        raise ExprSyntaxError(
+            "expr.unknown-operator",
+            ptr,
+            f"unknown operator {op!r}; use one of: {', '.join(sorted(OPERATORS))}",
+            op,
+        )
+    args = arg if isinstance(arg, list) else [arg]
+    lo, hi = _ARITY[op]
+    if len(args) < lo or (hi is not None and len(args) > hi):
+        want = str(lo) if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
+        raise ExprSyntaxError(
+            "expr.arity", p, f"'{op}' takes {want} argument(s), got {len(args)}", arg
+        )
+    fs = [_compile(a, f"{p}/{i}" if isinstance(arg, list) else p) for i, a in enumerate(args)]
+    return _build(op, fs, p)
+
+
+def _esc(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _compile_var(arg: Any, p: str) -> Fn:
+    if isinstance(arg, str):
+        parts: list[Any] = arg.split(".")
+    elif isinstance(arg, list) and arg and isinstance(arg[0], str):
+        parts = [*arg[0].split("."), *arg[1:]]
+    else:
+        raise ExprSyntaxError(
+            "expr.bad-var", p, "'var' takes a dotted path ('data.a.b') or an array", arg
+        )
+    root = parts[0]
+    if root not in ROOTS:
+        raise ExprSyntaxError(
+            "expr.unknown-root",
+            p,
+            f"unknown root {root!r}; a path starts with one of: {', '.join(sorted(ROOTS))}",
+            arg,
+        )
+    segs: list[Any] = []
+    for i, seg in enumerate(parts[1:], start=1):
+        if isinstance(seg, dict):
+            segs.append(_compile(seg, f"{p}/{i}"))
+        elif isinstance(seg, str | int) and not isinstance(seg, bool):
+            segs.append(seg)
+        else:
+            raise ExprSyntaxError("expr.bad-var", f"{p}/{i}", "bad path segment", seg)
+    if all(not callable(s) for s in segs):
+        static = tuple(segs)
+
+        def read(s: Scope) -> Any:
+            v = s.get(root)
+            for seg in static:
+                if v is None:
+                    return None
+                v = _lookup(v, seg)
+            return v
+
+        return read
+
+    def read_dynamic(s: Scope) -> Any:
+        v = s.get(root)
+        for seg in segs:
+            if v is None:
+                return None
+            v = _lookup(v, seg(s) if callable(seg) else seg)
+        return v
+
+    return read_dynamic
+
+
+def _build(op: str, fs: list[Fn], p: str) -> Fn:  # noqa: C901 - one flat dispatch table
+    if op == "==":
+        a, b = fs
+        return lambda s: a(s) == b(s)
+    if op == "!=":
+        a, b = fs
+        return lambda s: a(s) != b(s)
+    if op in ("<", "<=", ">", ">="):
+        a, b = fs
+        return lambda s: _cmp(op, a(s), b(s), p)
+    if op == "and":
+        return lambda s: all(bool(f(s)) for f in fs)
+    if op == "or":
+        return lambda s: any(bool(f(s)) for f in fs)
+    if op == "not":
+        (a,) = fs
+        return lambda s: not a(s)
+    if op == "if":
+        c, a, b = fs
+        return lambda s: a(s) if c(s) else b(s)
+    if op == "+":
+        return lambda s: sum(_num(f(s), p, op) for f in fs)
+    if op == "-":
+        if len(fs) == 1:
+            (a,) = fs
+            return lambda s: -_num(a(s), p, op)
+        a, b = fs
+        return lambda s: _num(a(s), p, op) - _num(b(s), p, op)
+    if op == "*":
+
+        def mul(s: Scope) -> int | float:
+            r: int | float = 1
+            for f in fs:
+                r *= _num(f(s), p, op)
+            return r
+
+        return mul
+    if op in ("div", "percent"):
+        a, b = fs
+        scale = 100 if op == "percent" else 1
+
+        def div(s: Scope) -> int:
+            x, y = _num(a(s), p, op), _num(b(s), p, op)
+            if y == 0:
+                raise ExprEvalError(p, f"'{op}' by zero")
+            return int((x * scale) // y)
+
+        return div
+    if op in ("min", "max", "sum"):
+        pick = {"min": min, "max": max, "sum": sum}[op]
+
+        def agg(s: Scope) -> Any:
+            vals = fs[0](s) if len(fs) == 1 else [f(s) for f in fs]
+            vals = _list(vals, p, op) if len(fs) == 1 else vals
+            nums = [_num(v, p, op) for v in vals]
+            if not nums:
+                if op == "sum":
+                    return 0
+                raise ExprEvalError(p, f"'{op}' of an empty list")
+            return pick(nums)
+
+        return agg
+    if op == "len":
+        (a,) = fs
+
+        def length(s: Scope) -> int:
+            v = a(s)
+            if v is None:
+                return 0
+            if not isinstance(v, list | tuple | str | Mapping):
+                raise ExprEvalError(p, f"'len' needs a list, string or object, got {v!r}")
+            return len(v)
+
+        return length
+    if op == "in":
+        a, b = fs
+
+        def contains(s: Scope) -> bool:
+            hay = b(s)
+            if hay is None:
+                return False
+            if isinstance(hay, str):
+                needle = a(s)
+                return isinstance(needle, str) and needle in hay
+            if isinstance(hay, list | tuple | Mapping | frozenset | set):
+                return a(s) in hay
+            raise ExprEvalError(p, f"'in' needs a list, string or object, got {hay!r}")
+
+        return contains
+    if op == "pluck":
+        a, b = fs
+        return lambda s: [_lookup(x, b(s)) for x in _list(a(s) or [], p, op)]
+    if op == "where":
+        a, b, c = fs
+
+        def where(s: Scope) -> list[Any]:
+            key, want = b(s), c(s)
+            return [x for x in _list(a(s) or [], p, op) if _lookup(x, key) == want]
+
+        return where
+    if op == "difference":
+        a, b = fs
+
+        def diff(s: Scope) -> list[Any]:
+            other = _list(b(s) or [], p, op)
+            return [x for x in _list(a(s) or [], p, op) if x not in other]
+
+        return diff
+    if op == "coalesce":
+
+        def coalesce(s: Scope) -> Any:
+            for f in fs:
+                v = f(s)
+                if v is not None:
+                    return v
+            return None
+
+        return coalesce
+    if op == "get":
+        a, b = fs
+        return lambda s: _lookup(a(s), b(s))
+    if op == "keys":
+        (a,) = fs
+
+        def keys(s: Scope) -> list[str]:
+            v = a(s)
+            if v is None:
+                return []
+            if not isinstance(v, Mapping):
+                raise ExprEvalError(p, f"'keys' needs an object, got {v!r}")
+            return list(v)
+
+        return keys
+    if op == "concat":
+        return lambda s: "".join("" if v is None else str(v) for v in (f(s) for f in fs))
+    if op == "date":
+        (a,) = fs
+        return lambda s: _date(a(s), s, p).isoformat()
+    if op == "addDays":
+        a, b = fs
+        return lambda s: (
+            _date(a(s), s, p) + dt.timedelta(days=int(_num(b(s), p, op)))
+        ).isoformat()
+    if op == "daysBetween":
+        a, b = fs
+        return lambda s: (_date(b(s), s, p) - _date(a(s), s, p)).days
+    # workingDaysBetween
+    a, b, c = fs
+
+    def working(s: Scope) -> int:
+        cals = s.get("_calendars") or {}
+        name = c(s)
+        cal = cals.get(name)
+        if cal is None:
+            raise ExprEvalError(p, f"no calendar {name!r} in this definition")
+        result: int = cal.working_days_between(_date(a(s), s, p), _date(b(s), s, p))
+        return result
+
+    return working
+
+
+def _date(v: Any, s: Scope, p: str) -> dt.date:
+    try:
+        return parse_date(v, s.get("_tz"))
+    except (TypeError, ValueError) as exc:
+        raise ExprEvalError(p, f"expected an ISO 8601 date, got {v!r}") from exc
