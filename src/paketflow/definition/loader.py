@@ -1,0 +1,272 @@
+"""Loading process definitions: strict JSON → variants → JSON Schema → semantics → model.
+
+:func:`load_definition` is the one entry point. Every problem it finds is reported at
+once in a single :class:`~paketflow.errors.DefinitionError`, sorted by JSON Pointer;
+nothing else escapes it, whatever the input.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from paketflow.definition import _patch
+from paketflow.definition._build import Builder
+from paketflow.definition._schema_errors import validate
+from paketflow.definition._semantic import Checker
+from paketflow.definition._strict_json import _ReadFailed, normalise, read_file, source_name
+from paketflow.definition.model import ProcessDefinition
+from paketflow.errors import DefinitionError, Problem
+
+__all__ = ["canonical_hash", "load_definition"]
+
+_MAX_EXTENDS = 16
+
+
+class _Failed(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def canonical_hash(document: Any) -> str:
+    """``"sha256:<hex>"`` of the canonical JSON of ``document`` (sorted keys, no
+    whitespace, UTF-8)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+BaseArg = ProcessDefinition | Mapping[str, Any] | None
+
+
+def load_definition(source: Any, *, base: BaseArg = None) -> ProcessDefinition:
+    """Load, validate and resolve a process definition.
+
+    ``source`` is a path (``str`` or path-like) to a JSON file, or a mapping holding the
+    document. A variant (a document with ``extends``) finds its base in ``base`` (a
+    :class:`ProcessDefinition`, a base document, or a mapping of either keyed by id or
+    ``id@version``) or else as ``<base id>.json`` next to the variant file.
+
+    Raises :class:`DefinitionError` listing every problem, sorted by pointer.
+    """
+    file = _safe_name(source)
+    try:
+        return _load(source, base, ())
+    except _Failed as exc:
+        raise DefinitionError(_sorted(exc.problems)) from None
+    except _ReadFailed as exc:
+        raise DefinitionError(_sorted(exc.problems)) from None
+    except DefinitionError:
+        raise
+    except RecursionError:
+        raise DefinitionError(
+            [Problem("json.too-deep", "", "the document is nested too deeply", "flatten it", file)]
+        ) from None
+    except Exception as exc:  # a bug: still report it as a problem, never crash the host
+        raise DefinitionError(
+            [
+                Problem(
+                    "internal",
+                    "",
+                    f"internal error while loading: {type(exc).__name__}: {exc}"[:300],
+                    "please report this with the definition that caused it",
+                    file,
+                )
+            ]
+        ) from None
+
+
+def _safe_name(source: Any) -> str:
+    try:
+        return source_name(source)
+    except Exception:
+        return "<source>"
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: p.pointer)
+
+
+def _load(source: Any, base: BaseArg, chain: tuple[str, ...]) -> ProcessDefinition:
+    if isinstance(source, ProcessDefinition):
+        return source
+    directory: str | None = None
+    if isinstance(source, str | bytes | os.PathLike):
+        try:
+            path = os.fsdecode(source)
+        except Exception as exc:
+            raise _Failed(
+                [Problem("file.unreadable", "", f"bad path: {exc}"[:200], "give a file path")]
+            ) from None
+        file = path
+        doc = read_file(path)
+        directory = os.path.dirname(os.path.abspath(path)) if "\0" not in path else None
+    elif isinstance(source, Mapping):
+        file = "<mapping>"
+        doc = normalise(source, file)
+    else:
+        raise _Failed(
+            [
+                Problem(
+                    "file.not-object",
+                    "",
+                    f"expected a path or a mapping, got {type(source).__name__}",
+                    "pass a file path or a dict holding the definition",
+                )
+            ]
+        )
+    if not isinstance(doc, dict):
+        kind = "an array" if isinstance(doc, list) else f"a {type(doc).__name__}"
+        raise _Failed(
+            [
+                Problem(
+                    "file.not-object",
+                    "",
+                    f"the document is {kind}, not a JSON object",
+                    'a definition is a JSON object: {"format": 1, "id": …}',
+                    file,
+                )
+            ]
+        )
+    extends: str | None = None
+    resolved = doc
+    if "extends" in doc:
+        problems = validate(doc, file)
+        if problems:
+            raise _Failed(problems)
+        base_def = _find_base(doc, base, directory, file, chain)
+        resolved = _resolve(doc, base_def, file)
+        extends = base_def.key
+    problems = validate(resolved, file)
+    if problems:
+        raise _Failed(problems)
+    checker = Checker(resolved, file)
+    problems = checker.run()
+    if problems:
+        raise _Failed(problems)
+    return Builder(checker).build(
+        resolved, digest=canonical_hash(resolved), source=file, extends=extends
+    )
+
+
+def _candidates(base: BaseArg) -> list[Any]:
+    if base is None:
+        return []
+    if isinstance(base, ProcessDefinition):
+        return [base]
+    if isinstance(base, Mapping):
+        if "states" in base or "extends" in base or "format" in base:
+            return [base]
+        return list(base.values())
+    return []
+
+
+def _find_base(
+    doc: dict[str, Any],
+    base: BaseArg,
+    directory: str | None,
+    file: str,
+    chain: tuple[str, ...],
+) -> ProcessDefinition:
+    want_id, want_version = doc["extends"]["id"], doc["extends"]["version"]
+    want = f"{want_id}@{want_version}"
+    if len(chain) >= _MAX_EXTENDS:
+        raise _Failed([_not_found(file, want, f"more than {_MAX_EXTENDS} levels of extends")])
+    found: ProcessDefinition | None = None
+    for candidate in _candidates(base):
+        if isinstance(candidate, ProcessDefinition):
+            if candidate.key == want:
+                found = candidate
+                break
+        elif (
+            isinstance(candidate, Mapping)
+            and candidate.get("id") == want_id
+            and candidate.get("version") == want_version
+        ):
+            found = _load(candidate, base, (*chain, want))
+            break
+    if found is None and directory is not None:
+        path = os.path.join(directory, f"{want_id}.json")
+        real = os.path.realpath(path)
+        if real in chain or os.path.realpath(file) == real:
+            raise _Failed([_not_found(file, want, f"{path} extends itself")])
+        if os.path.isfile(path):
+            loaded = _load(path, base, (*chain, os.path.realpath(file)))
+            if loaded.key != want:
+                raise _Failed([_not_found(file, want, f"{path} holds {loaded.key}, not {want}")])
+            found = loaded
+    if found is None:
+        where = f" (looked for {want_id}.json in {directory})" if directory else ""
+        raise _Failed([_not_found(file, want, f"no base definition {want}{where}")])
+    pinned = doc["extends"].get("hash")
+    if pinned is not None and pinned != found.hash:
+        raise _Failed(
+            [
+                Problem(
+                    "variant.hash-mismatch",
+                    "/extends/hash",
+                    f"the base {want} has hash {found.hash}, not the pinned one",
+                    "review the changes to the base, then update extends.hash",
+                    file,
+                    pinned,
+                )
+            ]
+        )
+    return found
+
+
+def _not_found(file: str, want: str, detail: str) -> Problem:
+    return Problem(
+        "variant.base-not-found",
+        "/extends",
+        f"cannot find the base definition {want}: {detail}",
+        "put the base next to the variant as <id>.json, or pass base=",
+        file,
+        want,
+    )
+
+
+def _resolve(doc: dict[str, Any], base: ProcessDefinition, file: str) -> dict[str, Any]:
+    resolved: Any = copy.deepcopy(dict(base.document))
+    for key in ("format", "id", "version", "labels", "description"):
+        if key in doc:
+            resolved[key] = copy.deepcopy(doc[key])
+    if "patch" in doc:
+        resolved = _patch.merge_patch(resolved, doc["patch"])
+    for i, op in enumerate(doc.get("jsonPatch", [])):
+        try:
+            resolved = _patch.apply_op(resolved, op)
+        except _patch.PatchError as exc:
+            raise _Failed(
+                [
+                    Problem(
+                        exc.code,
+                        f"/jsonPatch/{i}",
+                        exc.message,
+                        "fix the operation, or check that the base is the one you meant"
+                        if exc.code == "variant.patch-failed"
+                        else "the base is not what this variant expects; review the base",
+                        file,
+                        op.get("path"),
+                    )
+                ]
+            ) from None
+    if not isinstance(resolved, dict):
+        raise _Failed(
+            [
+                Problem(
+                    "variant.patch-failed",
+                    "/jsonPatch",
+                    "the patches replace the whole document with a non-object",
+                    "patch parts of the document, not its root",
+                    file,
+                )
+            ]
+        )
+    resolved["id"], resolved["version"] = doc["id"], doc["version"]
+    result: dict[str, Any] = normalise(resolved, file)
+    return result
