@@ -147,14 +147,38 @@ def _lookup(value: Any, seg: Any) -> Any:
 
 
 _ARITY: dict[str, tuple[int, int | None]] = {
-    "==": (2, 2), "!=": (2, 2), "<": (2, 2), "<=": (2, 2), ">": (2, 2), ">=": (2, 2),
-    "and": (1, None), "or": (1, None), "not": (1, 1), "if": (3, 3),
-    "+": (1, None), "-": (1, 2), "*": (1, None), "div": (2, 2), "percent": (2, 2),
-    "min": (1, None), "max": (1, None), "sum": (1, 1), "len": (1, 1), "in": (2, 2),
-    "pluck": (2, 2), "where": (3, 3), "difference": (2, 2), "coalesce": (1, None),
-    "get": (2, 2), "keys": (1, 1), "concat": (1, None), "date": (1, 1),
-    "addDays": (2, 2), "daysBetween": (2, 2), "workingDaysBetween": (3, 3),
-}  # fmt: skip
+    "==": (2, 2),
+    "!=": (2, 2),
+    "<": (2, 2),
+    "<=": (2, 2),
+    ">": (2, 2),
+    ">=": (2, 2),
+    "and": (1, None),
+    "or": (1, None),
+    "not": (1, 1),
+    "if": (3, 3),
+    "+": (1, None),
+    "-": (1, 2),
+    "*": (1, None),
+    "div": (2, 2),
+    "percent": (2, 2),
+    "min": (1, None),
+    "max": (1, None),
+    "sum": (1, 1),
+    "len": (1, 1),
+    "in": (2, 2),
+    "pluck": (2, 2),
+    "where": (3, 3),
+    "difference": (2, 2),
+    "coalesce": (1, None),
+    "get": (2, 2),
+    "keys": (1, 1),
+    "concat": (1, None),
+    "date": (1, 1),
+    "addDays": (2, 2),
+    "daysBetween": (2, 2),
+    "workingDaysBetween": (3, 3),
+}
 
 OPERATORS = frozenset(_ARITY) | {"var", "object"}
 
@@ -172,9 +196,7 @@ def compile_path(node: Any, pointer: str) -> tuple[PathSegment, ...]:
             raise ExprSyntaxError(
                 "expr.bad-path", pointer, "a data path is a JSON Pointer starting with '/'", node
             )
-        return tuple(
-            s.replace("~1", "/").replace("~0", "~") for s in node[1:].split("/")
-        )
+        return tuple(s.replace("~1", "/").replace("~0", "~") for s in node[1:].split("/"))
     if isinstance(node, list) and node:
         segs: list[PathSegment] = []
         for i, seg in enumerate(node):
@@ -184,8 +206,10 @@ def compile_path(node: Any, pointer: str) -> tuple[PathSegment, ...]:
                 segs.append(compile_expr(seg, f"{pointer}/{i}"))
             else:
                 raise ExprSyntaxError(
-                    "expr.bad-path", f"{pointer}/{i}", "a path segment is a string, an "
-                    "integer or an expression", seg,
+                    "expr.bad-path",
+                    f"{pointer}/{i}",
+                    "a path segment is a string, an integer or an expression",
+                    seg,
                 )
         return tuple(segs)
     raise ExprSyntaxError(
@@ -288,7 +312,7 @@ def _compile_var(arg: Any, p: str) -> Fn:
     return read_dynamic
 
 
-def _build(op: str, fs: list[Fn], p: str) -> Fn:  # noqa: C901 - one flat dispatch table
+def _build(op: str, fs: list[Fn], p: str) -> Fn:
     if op == "==":
         a, b = fs
         return lambda s: a(s) == b(s)
@@ -428,9 +452,7 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:  # noqa: C901 - one flat dispat
         return lambda s: _date(a(s), s, p).isoformat()
     if op == "addDays":
         a, b = fs
-        return lambda s: (
-            _date(a(s), s, p) + dt.timedelta(days=int(_num(b(s), p, op)))
-        ).isoformat()
+        return lambda s: (_date(a(s), s, p) + dt.timedelta(days=int(_num(b(s), p, op)))).isoformat()
     if op == "daysBetween":
         a, b = fs
         return lambda s: (_date(b(s), s, p) - _date(a(s), s, p)).days

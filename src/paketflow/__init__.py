@@ -1,0 +1,64 @@
+"""paketflow: an embeddable workflow engine for approval procedures with signatures
+and deadlines.
+
+The public surface is exactly ``__all__``; everything else is private. Importing
+paketflow does nothing else (no logging configuration, no I/O).
+"""
+
+from paketflow.clock import Clock, ManualClock, SystemClock
+from paketflow.definition import load_definition
+from paketflow.definition.model import ProcessDefinition
+from paketflow.errors import (
+    ConcurrencyError,
+    DefinitionError,
+    DuplicateInstance,
+    PaketflowError,
+    Problem,
+    Reason,
+    Refused,
+    ScenarioError,
+    UnknownDefinition,
+    UnknownInstance,
+)
+from paketflow.runtime import (
+    Actor,
+    Engine,
+    Event,
+    Instance,
+    Notice,
+    Permissions,
+    Signature,
+    replay,
+)
+from paketflow.store import MemoryStore, Store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Actor",
+    "Clock",
+    "ConcurrencyError",
+    "DefinitionError",
+    "DuplicateInstance",
+    "Engine",
+    "Event",
+    "Instance",
+    "ManualClock",
+    "MemoryStore",
+    "Notice",
+    "PaketflowError",
+    "Permissions",
+    "Problem",
+    "ProcessDefinition",
+    "Reason",
+    "Refused",
+    "ScenarioError",
+    "Signature",
+    "Store",
+    "SystemClock",
+    "UnknownDefinition",
+    "UnknownInstance",
+    "__version__",
+    "load_definition",
+    "replay",
+]

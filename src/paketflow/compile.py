@@ -1,0 +1,131 @@
+"""Compile a :class:`~paketflow.definition.model.ProcessDefinition` onto a
+``transitions`` machine, once per definition hash.
+
+This is the only module that imports ``transitions``. One ``Machine`` is built per
+definition (``model=None``, ``auto_transitions=False``, ``send_event=True``) and shared
+by every instance: instances are never attached to it. To move an instance the engine
+hands the machine a throw-away cursor carrying the current state and triggers the
+event with the index of the alternative it already chose; every condition is a
+callable from this module (never a string, which ``transitions`` would resolve as a
+module path).
+
+The engine decides *before* the state changes (guards, effects, the chosen
+alternative); the machine performs the move and checks that it is one the definition
+declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from jsonschema import Draft202012Validator
+from transitions import Machine
+
+from paketflow.calendar import WorkingCalendar, zone
+from paketflow.definition.model import ProcessDefinition
+
+__all__ = ["CompiledProcess", "compile_definition"]
+
+TIMEOUT_PREFIX = "!timeout:"
+
+
+class _Cursor:
+    """The throw-away model ``transitions`` moves; ``state`` is the only attribute."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def _choice(index: int) -> Callable[[Any], bool]:
+    def condition(event_data: Any) -> bool:
+        return bool(event_data.kwargs.get("choice") == index)
+
+    return condition
+
+
+@attrs.frozen
+class CompiledProcess:
+    """A definition with its shared machine, payload validators and calendars."""
+
+    definition: ProcessDefinition
+    machine: Any = attrs.field(repr=False)
+    validators: Mapping[tuple[str, str], Draft202012Validator] = attrs.field(repr=False)
+    data_validator: Draft202012Validator | None = attrs.field(repr=False)
+    calendars: Mapping[str, WorkingCalendar] = attrs.field(repr=False)
+    tz: Any = attrs.field(repr=False)
+
+    def move(self, source: str, trigger: str, choice: int) -> str:
+        """Run ``trigger`` from ``source`` taking alternative ``choice``; return the
+        resulting state. Raises ``RuntimeError`` if the machine refuses (which means
+        the engine and the compiled machine disagree: a bug, never a user error)."""
+        cursor = _Cursor(source)
+        if not self.machine.events[trigger].trigger(cursor, choice=choice):
+            raise RuntimeError(f"machine refused {trigger!r} from {source!r} (choice {choice})")
+        return cursor.state
+
+
+def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
+    """Build the shared machine and validators of ``definition``."""
+    transitions: list[dict[str, Any]] = []
+    validators: dict[tuple[str, str], Draft202012Validator] = {}
+    for state in definition.states.values():
+        for event, tr in state.transitions.items():
+            for i, alt in enumerate(tr.alternatives):
+                internal = alt.target == state.id and not tr.reenter
+                transitions.append(
+                    {
+                        "trigger": event,
+                        "source": state.id,
+                        "dest": None if internal else alt.target,
+                        "conditions": [_choice(i)],
+                    }
+                )
+            if tr.data_schema is not None:
+                validators[(state.id, event)] = Draft202012Validator(dict(tr.data_schema))
+        for deadline in state.deadlines:
+            if deadline.timeout is None:
+                continue
+            for source in deadline.scope:
+                transitions.append(
+                    {
+                        "trigger": TIMEOUT_PREFIX + deadline.id,
+                        "source": source,
+                        "dest": deadline.timeout.target,
+                        "conditions": [_choice(0)],
+                    }
+                )
+    machine = Machine(
+        model=None,
+        states=list(definition.states),
+        transitions=transitions,
+        initial=None,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+    calendars = {
+        cid: WorkingCalendar(
+            spec.country,
+            cuti_bersama=spec.cuti_bersama,
+            extra_holidays=spec.extra_holidays,
+            workdays=spec.workdays,
+        )
+        for cid, spec in definition.calendars.items()
+    }
+    data_validator = (
+        Draft202012Validator(dict(definition.data_schema))
+        if definition.data_schema is not None
+        else None
+    )
+    return CompiledProcess(
+        definition=definition,
+        machine=machine,
+        validators=validators,
+        data_validator=data_validator,
+        calendars=calendars,
+        tz=zone(definition.timezone),
+    )

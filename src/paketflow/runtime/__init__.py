@@ -1,0 +1,24 @@
+"""The runtime: engine, snapshots, events, replay and scenarios."""
+
+from paketflow.runtime.engine import Engine, replay
+from paketflow.runtime.model import (
+    Actor,
+    ArmedDeadline,
+    Event,
+    Instance,
+    Notice,
+    Permissions,
+    Signature,
+)
+
+__all__ = [
+    "Actor",
+    "ArmedDeadline",
+    "Engine",
+    "Event",
+    "Instance",
+    "Notice",
+    "Permissions",
+    "Signature",
+    "replay",
+]

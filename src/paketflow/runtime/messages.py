@@ -1,0 +1,76 @@
+"""Built-in bilingual message templates of the engine's own refusal codes, and the
+template renderer (``{name}`` placeholders only: nothing else is interpreted)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["BUILTIN", "render"]
+
+BUILTIN: Mapping[str, tuple[str, str]] = {
+    "ERR_PERAN_TIDAK_BERWENANG": (
+        "Peran {peran} tidak berwenang melakukan {aksi}. Yang berwenang: {berwenang}.",
+        "Role {role} is not authorised to perform {action}. Authorised: {authorised}.",
+    ),
+    "ERR_PEMISAHAN_TUGAS": (
+        "{nama} tidak boleh melakukan {aksi}: {alasan} (aturan {sod}).",
+        "{name} may not perform {action}: {reason} (rule {sod}).",
+    ),
+    "ERR_TANDA_TANGAN_KURANG": (
+        "Tanda tangan belum lengkap: {kurang}. Yang diharapkan: {diharapkan}.",
+        "Missing signatures: {missing}. Expected: {expected}.",
+    ),
+    "ERR_SATU_ORANG_SATU_UNSUR": (
+        "{nama} sudah menandatangani sebagai {unsur}; satu orang hanya boleh mewakili satu unsur.",
+        "{name} already signed as {element}; one person may represent only one element.",
+    ),
+    "ERR_SUDAH_MENANDATANGANI": (
+        "{nama} sudah menandatangani pada tahap ini.",
+        "{name} has already signed in this state.",
+    ),
+    "ERR_TIDAK_ADA_TANDA_TANGAN": (
+        "Tahap {tahap} tidak memerlukan tanda tangan.",
+        "State {state} collects no signatures.",
+    ),
+    "ERR_EVENT_TIDAK_BERLAKU": (
+        "Aksi {aksi} tidak berlaku pada tahap {tahap}. Yang berlaku: {berlaku}.",
+        "Action {action} is not available in state {state}. Available: {available}.",
+    ),
+    "ERR_STATUS_AKHIR": (
+        "Proses sudah berakhir pada tahap {tahap}; tidak ada aksi lagi.",
+        "The process has ended in state {state}; no further actions.",
+    ),
+    "ERR_DATA_TIDAK_VALID": (
+        "Data aksi {aksi} tidak valid di {lokasi}: {rincian}.",
+        "Data of {action} is not valid at {location}: {detail}.",
+    ),
+    "ERR_EKSPRESI": (
+        "Aturan {lokasi} tidak dapat dihitung dengan data ini: {rincian}.",
+        "Rule {location} cannot be evaluated on this data: {detail}.",
+    ),
+    "ERR_DUPLIKAT_PERINTAH": (
+        "Kunci idempotensi {kunci} sudah dipakai untuk perintah lain.",
+        "Idempotency key {key} was already used for a different command.",
+    ),
+}
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple | frozenset | set):
+        return ", ".join(_text(v) for v in value) or "-"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}".replace(",", ".")  # Indonesian grouping: Rp130.000.000
+    return str(value)
+
+
+def render(template: str, params: Mapping[str, Any]) -> str:
+    """Fill ``{name}`` placeholders from ``params``; unknown ones stay as written."""
+    return _PLACEHOLDER.sub(
+        lambda m: _text(params[m.group(1)]) if m.group(1) in params else m.group(0), template
+    )

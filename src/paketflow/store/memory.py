@@ -1,0 +1,82 @@
+"""The in-memory store: dictionaries and a heap of deadline times."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Sequence
+
+from paketflow.errors import ConcurrencyError, DuplicateInstance, UnknownInstance
+from paketflow.runtime.model import Event, Instance
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """Keeps everything in this process. Not shared between processes; not durable.
+
+    The deadline index is a heap of ``(time, instance id)`` with lazy deletion, so
+    :meth:`due` costs O(k log n) for k due instances, whatever n is.
+    """
+
+    def __init__(self) -> None:
+        self._instances: dict[str, Instance] = {}
+        self._events: dict[str, list[Event]] = {}
+        self._keys: dict[str, tuple[str, str, int]] = {}
+        self._heap: list[tuple[dt.datetime, str]] = []
+
+    def load(self, instance_id: str) -> Instance:
+        try:
+            return self._instances[instance_id]
+        except KeyError:
+            raise UnknownInstance(instance_id) from None
+
+    def append(
+        self,
+        instance: Instance,
+        events: Sequence[Event],
+        *,
+        expected_version: int,
+        idempotency: tuple[str, str] | None = None,
+    ) -> None:
+        current = self._instances.get(instance.id)
+        if expected_version == 0 and current is not None:
+            raise DuplicateInstance(
+                f"instance {instance.id!r} already exists; choose another instance_id"
+            )
+        if current is not None and current.version != expected_version:
+            raise ConcurrencyError(
+                f"instance {instance.id!r} is at version {current.version}, expected "
+                f"{expected_version}; reload it and retry the command"
+            )
+        self._instances[instance.id] = instance
+        self._events.setdefault(instance.id, []).extend(events)
+        if idempotency is not None:
+            self._keys[idempotency[0]] = (instance.id, idempotency[1], instance.version)
+        nxt = instance.next_deadline_at
+        if nxt is not None and (current is None or current.next_deadline_at != nxt):
+            heapq.heappush(self._heap, (nxt, instance.id))
+
+    def history(self, instance_id: str) -> list[Event]:
+        if instance_id not in self._events:
+            raise UnknownInstance(instance_id)
+        return list(self._events[instance_id])
+
+    def idempotent(self, key: str) -> tuple[str, str, int] | None:
+        return self._keys.get(key)
+
+    def due(self, now: dt.datetime) -> list[str]:
+        out: list[str] = []
+        seen: set[str] = set()
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            when, iid = heapq.heappop(heap)
+            inst = self._instances.get(iid)
+            if inst is None or iid in seen or inst.next_deadline_at != when:
+                continue  # stale entry: the instance moved on
+            seen.add(iid)
+            out.append(iid)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._instances)

@@ -1,0 +1,186 @@
+"""Shared fixtures: a small but complete process definition used by the runtime tests."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+WIB = ZoneInfo("Asia/Pontianak")
+
+
+def at(day: str, hour: int = 9) -> dt.datetime:
+    """A moment on ``day`` (ISO date) at ``hour`` in Pontianak time."""
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), WIB)
+
+
+def L(text: str) -> dict[str, str]:  # noqa: N802 - reads like a constructor in fixtures
+    return {"id": text + " (id)", "en": text}
+
+
+MINI: dict[str, Any] = {
+    "format": 1,
+    "id": "mini",
+    "version": "1.0.0",
+    "labels": L("Mini approval"),
+    "timezone": "Asia/Pontianak",
+    "calendars": {"pnk": {"country": "ID", "timezone": "Asia/Pontianak"}},
+    "elements": {"a": {"labels": L("Element A")}, "b": {"labels": L("Element B")}},
+    "roles": {
+        "MEMBER": {"labels": L("Member")},
+        "HEAD": {"labels": L("Head"), "pool": 1},
+        "CHECKER": {"labels": L("Checker"), "pool": 3},
+        "PAYER": {"labels": L("Payer")},
+    },
+    "flags": {"late": {"labels": L("Late")}, "short": {"labels": L("Short of funds")}},
+    "events": {
+        "submit": {"labels": L("Submit")},
+        "check": {"labels": L("Check")},
+        "receive": {"labels": L("Receive funds")},
+        "pay": {"labels": L("Pay")},
+        "ack": {"labels": L("Acknowledge purpose")},
+        "expire": {"labels": L("Expired")},
+        "cancel": {"labels": L("Cancel")},
+    },
+    "messages": {
+        "ERR_NOT_ACK": {"id": "Peruntukan belum dipahami.", "en": "Purpose not acknowledged."},
+        "ERR_OVER": {
+            "id": "Jumlah {jumlah} melebihi sisa {sisa}.",
+            "en": "Amount {amount} exceeds the balance {balance}.",
+        },
+        "WARN_LATE": {"id": "{tahap} terlambat {hari} hari.", "en": "{stage} is {days} days late."},
+        "NOTE_SHORT": {"id": "Dana kurang.", "en": "Funds are short."},
+    },
+    "data": {
+        "type": "object",
+        "properties": {"required": {"type": "integer", "minimum": 0}},
+        "required": ["required"],
+    },
+    "initial": "DRAFT",
+    "states": {
+        "DRAFT": {
+            "labels": L("Draft"),
+            "signatures": {
+                "slots": {
+                    "a": {"roles": ["MEMBER"], "element": "a"},
+                    "b": {"roles": ["MEMBER"], "element": "b"},
+                    "head": {"roles": ["HEAD"]},
+                },
+                "record": "signers",
+            },
+            "deadlines": {
+                "TM-SUBMIT": {
+                    "due": {"duration": "P10D"},
+                    "escalations": {
+                        "h1": {"after": "P1D", "flag": "late", "notify": ["HEAD"],
+                               "message": "WARN_LATE"},
+                    },
+                }
+            },
+            "on": {
+                "submit": {"roles": ["HEAD", "MEMBER"], "requireSignatures": True,
+                           "target": "CHECK", "record": ["submitters"]},
+                "cancel": {"roles": ["HEAD"], "target": "CANCELLED"},
+            },
+        },
+        "CHECK": {
+            "labels": L("Check"),
+            "signatures": {
+                "slots": {"checkers": {"roles": ["CHECKER"], "count": 2}},
+                "excludeActors": [{"set": "signers", "rule": "SoD-2"}],
+                "record": "checkers",
+            },
+            "deadlines": {
+                "TM-CHECK": {
+                    "due": {"workingDays": 5, "calendar": "pnk"},
+                    "timeout": {"after": "P0D", "event": "expire", "target": "DRAFT"},
+                }
+            },
+            "on": {
+                "check": {
+                    "roles": ["CHECKER"],
+                    "requireSignatures": True,
+                    "excludeActors": [{"set": "signers", "rule": "SoD-2"},
+                                      {"set": "submitters", "rule": "SoD-2"}],
+                    "data": {"type": "object", "required": ["ok"],
+                             "properties": {"ok": {"type": "boolean"}}},
+                    "alternatives": [
+                        {"when": {"var": "event.ok"}, "target": "FUNDING"},
+                        {"otherwise": True, "target": "DRAFT"},
+                    ],
+                },
+                "cancel": {"roles": ["HEAD"], "target": "CANCELLED"},
+            },
+        },
+        "FUNDING": {
+            "labels": L("Funding"),
+            "on": {
+                "receive": {
+                    "roles": ["PAYER"],
+                    "data": {"type": "object", "required": ["amount"],
+                             "properties": {"amount": {"type": "integer", "minimum": 0}}},
+                    "effects": [
+                        {"add": "/available", "value": {"var": "event.amount"}},
+                        {"set": "/received_at", "value": {"var": "today"}},
+                    ],
+                    "alternatives": [
+                        {"when": {"<": [{"var": "data.available"}, {"var": "data.required"}]},
+                         "target": "SPEND", "effects": [{"flag": "short"}],
+                         "notices": [{"code": "NOTE_SHORT", "notify": ["HEAD"]}]},
+                        {"otherwise": True, "target": "SPEND"},
+                    ],
+                },
+                "cancel": {"roles": ["HEAD"], "target": "CANCELLED"},
+            },
+        },
+        "SPEND": {
+            "labels": L("Spending"),
+            "on": {
+                "ack": {"roles": ["PAYER"], "target": "SPEND",
+                        "effects": [{"set": "/acknowledged", "value": True}]},
+                "pay": {
+                    "roles": ["PAYER"],
+                    "excludeActors": [{"set": "signers", "rule": "SoD-5"}],
+                    "data": {"type": "object", "required": ["amount"],
+                             "properties": {"amount": {"type": "integer", "minimum": 1}}},
+                    "guards": [
+                        {"id": "ack", "if": {"==": [{"var": "data.acknowledged"}, True]},
+                         "code": "ERR_NOT_ACK", "fix": ["PAYER"], "rule": "R-06"},
+                        {"id": "balance",
+                         "if": {"<=": [{"var": "event.amount"},
+                                       {"-": [{"var": "data.available"},
+                                              {"coalesce": [{"var": "data.paid"}, 0]}]}]},
+                         "code": "ERR_OVER",
+                         "params": {"jumlah": {"var": "event.amount"},
+                                    "amount": {"var": "event.amount"},
+                                    "sisa": {"-": [{"var": "data.available"},
+                                                   {"coalesce": [{"var": "data.paid"}, 0]}]},
+                                    "balance": {"-": [{"var": "data.available"},
+                                                      {"coalesce": [{"var": "data.paid"}, 0]}]}}},
+                    ],
+                    "effects": [
+                        {"add": "/paid", "value": {"var": "event.amount"}},
+                        {"append": "/payments", "value": {"object": {
+                            "amount": {"var": "event.amount"}, "by": {"var": "actor.id"}}}},
+                    ],
+                    "alternatives": [
+                        {"when": {">=": [{"var": "data.paid"}, {"var": "data.available"}]},
+                         "target": "DONE"},
+                        {"otherwise": True, "target": "SPEND"},
+                    ],
+                },
+            },
+        },
+        "DONE": {"labels": L("Done"), "final": True},
+        "CANCELLED": {"labels": L("Cancelled"), "final": True},
+    },
+}
+
+
+@pytest.fixture
+def mini_doc() -> dict[str, Any]:
+    """A fresh deep copy of the mini definition document."""
+    return copy.deepcopy(MINI)

@@ -1,0 +1,322 @@
+"""Runtime engine: commands, refusals, signatures, segregation of duties, budgets,
+deadlines, idempotency and replay, driven through the public API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from conftest import WIB, at
+
+import paketflow
+from paketflow import Actor, Engine, Refused
+
+
+@pytest.fixture
+def engine(mini_doc: dict[str, Any]) -> Engine:
+    return Engine([paketflow.load_definition(mini_doc)])
+
+
+A1 = Actor("ani", {"MEMBER"}, "a", "Ani")
+B1 = Actor("budi", {"MEMBER"}, "b", "Budi")
+HEAD = Actor("hadi", {"HEAD"}, None, "Hadi")
+C1 = Actor("citra", {"CHECKER"})
+C2 = Actor("cahyo", {"CHECKER"})
+PAYER = Actor("putu", {"PAYER"})
+
+
+def started(engine: Engine, required: int = 100) -> str:
+    inst = engine.start(
+        definition="mini", instance_id="i1", data={"required": required}, actor=HEAD,
+        at=at("2012-03-05"),
+    )
+    return inst.id
+
+
+def to_check(engine: Engine) -> str:
+    iid = started(engine)
+    for who in (A1, B1, HEAD):
+        engine.sign(iid, actor=who, at=at("2012-03-06"))
+    engine.fire(iid, "submit", actor=HEAD, at=at("2012-03-07"))
+    return iid
+
+
+def to_spend(engine: Engine, amount: int = 80) -> str:
+    iid = to_check(engine)
+    engine.sign(iid, actor=C1, at=at("2012-03-08"))
+    engine.sign(iid, actor=C2, at=at("2012-03-08"))
+    engine.fire(iid, "check", actor=C1, data={"ok": True}, at=at("2012-03-08", 10))
+    engine.fire(iid, "receive", actor=PAYER, data={"amount": amount}, at=at("2012-03-09"))
+    return iid
+
+
+def refusal(fn: Any, *args: Any, **kwargs: Any) -> Refused:
+    with pytest.raises(Refused) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+def test_start_enters_initial_state_and_arms_deadline(engine: Engine) -> None:
+    """start() puts the instance in the initial state, version 1, with the state's
+    deadline armed at local midnight ten days later."""
+    inst = engine.get(started(engine))
+    assert (inst.state, inst.version) == ("DRAFT", 1)
+    (armed,) = inst.deadlines
+    assert armed.id == "TM-SUBMIT"
+    assert armed.due == dt.datetime(2012, 3, 15, tzinfo=WIB)
+    assert armed.steps[0][0] == dt.datetime(2012, 3, 16, tzinfo=WIB)
+
+
+def test_start_rejects_data_that_breaks_the_data_schema(engine: Engine) -> None:
+    """Instance data is checked against the definition's data schema at start."""
+    err = refusal(engine.start, definition="mini", data={"required": -1}, actor=HEAD,
+                  at=at("2012-03-05"))
+    assert err.codes == ("ERR_DATA_TIDAK_VALID",)
+    assert err.reasons[0].missing == ("/required",)
+
+
+def test_missing_signatures_refuse_and_name_the_missing_slots(engine: Engine) -> None:
+    """An event that requires signatures is refused while slots are empty; the reason
+    lists each missing element and who can fix it."""
+    iid = started(engine)
+    engine.sign(iid, actor=A1, at=at("2012-03-06"))
+    err = refusal(engine.fire, iid, "submit", actor=HEAD, at=at("2012-03-06"))
+    (reason,) = err.reasons
+    assert reason.code == "ERR_TANDA_TANGAN_KURANG"
+    assert reason.missing == ("b", "head")
+    assert set(reason.fix) == {"MEMBER", "HEAD"}
+    assert reason.deadline == dt.datetime(2012, 3, 15, tzinfo=WIB)
+    assert reason.message_en == "Missing signatures: b, head. Expected: MEMBER, HEAD."
+
+
+def test_refused_command_changes_nothing(engine: Engine) -> None:
+    """A refused command leaves state, data, history and version untouched."""
+    iid = started(engine)
+    before, history = engine.get(iid), engine.history(iid)
+    refusal(engine.fire, iid, "submit", actor=HEAD, at=at("2012-03-06"))
+    assert engine.get(iid) == before
+    assert engine.history(iid) == history
+
+
+def test_one_person_cannot_sign_for_two_elements(engine: Engine) -> None:
+    """SoD-1: a second signature by the same person is refused, naming the element
+    they already represent."""
+    iid = started(engine)
+    engine.sign(iid, actor=A1, at=at("2012-03-06"))
+    twice = Actor("ani", {"MEMBER"}, "b", "Ani")
+    err = refusal(engine.sign, iid, actor=twice, at=at("2012-03-06"))
+    assert err.codes == ("ERR_SATU_ORANG_SATU_UNSUR",)
+    assert err.reasons[0].message_en == (
+        "Ani already signed as a; one person may represent only one element."
+    )
+    assert err.reasons[0].rule == "SoD-1"
+
+
+def test_signing_without_a_fitting_role_is_refused(engine: Engine) -> None:
+    """A signer who holds none of the slots' roles is refused as unauthorised."""
+    iid = started(engine)
+    err = refusal(engine.sign, iid, actor=PAYER, at=at("2012-03-06"))
+    assert err.codes == ("ERR_PERAN_TIDAK_BERWENANG",)
+    assert set(err.reasons[0].fix) == {"HEAD", "MEMBER"}
+
+
+def test_role_permission_is_checked_per_event(engine: Engine) -> None:
+    """Firing an event without one of its roles is refused with the authorised roles."""
+    iid = started(engine)
+    err = refusal(engine.fire, iid, "cancel", actor=A1, at=at("2012-03-06"))
+    assert err.codes == ("ERR_PERAN_TIDAK_BERWENANG",)
+    assert err.reasons[0].message_en == (
+        "Role Member is not authorised to perform cancel. Authorised: HEAD."
+    )
+    assert err.reasons[0].message_id == (
+        "Peran Member (id) tidak berwenang melakukan cancel. Yang berwenang: HEAD."
+    )
+
+
+def test_event_not_available_in_state(engine: Engine) -> None:
+    """An event the current state does not declare is refused, listing what is
+    available."""
+    iid = started(engine)
+    err = refusal(engine.fire, iid, "pay", actor=PAYER, at=at("2012-03-06"))
+    assert err.codes == ("ERR_EVENT_TIDAK_BERLAKU",)
+    assert "cancel, submit" in err.reasons[0].message_en
+
+
+def test_signatures_belong_to_one_visit(engine: Engine) -> None:
+    """Leaving a state and entering another starts an empty signature set."""
+    iid = to_check(engine)
+    inst = engine.get(iid)
+    assert inst.state == "CHECK"
+    assert inst.signatures == ()
+    assert inst.sets["signers"] == frozenset({"ani", "budi", "hadi"})
+
+
+def test_four_eyes_excludes_earlier_signers(engine: Engine) -> None:
+    """SoD-2: a person who signed the proposal may not sign or record its check."""
+    iid = to_check(engine)
+    both = Actor("budi", {"MEMBER", "CHECKER"}, "b")
+    err = refusal(engine.sign, iid, actor=both, at=at("2012-03-08"))
+    assert err.codes == ("ERR_PEMISAHAN_TUGAS",)
+    assert err.reasons[0].rule == "SoD-2"
+    err = refusal(engine.fire, iid, "check", actor=both, data={"ok": True}, at=at("2012-03-08"))
+    assert "ERR_PEMISAHAN_TUGAS" in err.codes
+
+
+def test_quorum_needs_distinct_checkers(engine: Engine) -> None:
+    """A quorum of two checkers needs two different persons."""
+    iid = to_check(engine)
+    engine.sign(iid, actor=C1, at=at("2012-03-08"))
+    err = refusal(engine.fire, iid, "check", actor=C1, data={"ok": True}, at=at("2012-03-08"))
+    assert err.codes == ("ERR_TANDA_TANGAN_KURANG",)
+    assert err.reasons[0].missing == ("checkers",)
+    assert refusal(engine.sign, iid, actor=C1, at=at("2012-03-08")).codes == (
+        "ERR_SUDAH_MENANDATANGANI",
+    )
+
+
+def test_payload_schema_is_enforced(engine: Engine) -> None:
+    """A payload that breaks the event's data schema is refused with its pointer."""
+    iid = to_check(engine)
+    engine.sign(iid, actor=C1, at=at("2012-03-08"))
+    engine.sign(iid, actor=C2, at=at("2012-03-08"))
+    err = refusal(engine.fire, iid, "check", actor=C1, data={"ok": "yes"}, at=at("2012-03-08"))
+    assert err.codes == ("ERR_DATA_TIDAK_VALID",)
+    assert err.reasons[0].missing == ("/ok",)
+
+
+def test_alternative_otherwise_sends_back_with_fresh_signatures(engine: Engine) -> None:
+    """The default alternative returns the proposal; its signatures must be given
+    again."""
+    iid = to_check(engine)
+    engine.sign(iid, actor=C1, at=at("2012-03-08"))
+    engine.sign(iid, actor=C2, at=at("2012-03-08"))
+    inst = engine.fire(iid, "check", actor=C2, data={"ok": False}, at=at("2012-03-08"))
+    assert inst.state == "DRAFT"
+    assert inst.signatures == ()
+
+
+def test_shortfall_flags_and_notifies(engine: Engine) -> None:
+    """Receiving less than required raises the shortfall flag and a notice."""
+    iid = to_spend(engine, amount=80)
+    inst = engine.get(iid)
+    assert inst.state == "SPEND"
+    assert "short" in inst.flags
+    assert inst.data["available"] == 80
+    assert inst.data["received_at"] == "2012-03-09"
+    (notice,) = engine.history(iid)[-1].notices
+    assert (notice.code, notice.notify, notice.message_en) == ("NOTE_SHORT", ("HEAD",),
+                                                               "Funds are short.")
+
+
+def test_all_failing_guards_are_reported_together(engine: Engine) -> None:
+    """Every failing guard is one reason: unacknowledged purpose and an amount over
+    the balance are reported at once, bilingually."""
+    iid = to_spend(engine, amount=80)
+    err = refusal(engine.fire, iid, "pay", actor=PAYER, data={"amount": 90}, at=at("2012-03-10"))
+    assert err.codes == ("ERR_NOT_ACK", "ERR_OVER")
+    assert err.reasons[0].rule == "R-06"
+    assert err.reasons[1].message_id == "Jumlah 90 melebihi sisa 80."
+    assert err.reasons[1].message_en == "Amount 90 exceeds the balance 80."
+
+
+def test_payout_after_acknowledgement_reaches_final_state(engine: Engine) -> None:
+    """After the purpose is acknowledged payouts run until the funds are spent; a final
+    state accepts nothing more."""
+    iid = to_spend(engine, amount=80)
+    engine.fire(iid, "ack", actor=PAYER, at=at("2012-03-10"))
+    inst = engine.fire(iid, "pay", actor=PAYER, data={"amount": 30}, at=at("2012-03-11"))
+    assert (inst.state, inst.data["paid"]) == ("SPEND", 30)
+    inst = engine.fire(iid, "pay", actor=PAYER, data={"amount": 50}, at=at("2012-03-12"))
+    assert inst.state == "DONE"
+    assert inst.data["payments"] == [{"amount": 30, "by": "putu"}, {"amount": 50, "by": "putu"}]
+    err = refusal(engine.fire, iid, "pay", actor=PAYER, data={"amount": 1}, at=at("2012-03-13"))
+    assert err.codes == ("ERR_STATUS_AKHIR",)
+
+
+def test_escalation_fires_once_and_never_early(engine: Engine) -> None:
+    """A tier fires at due + after, not a second earlier, and only once."""
+    iid = started(engine)
+    assert engine.tick(dt.datetime(2012, 3, 15, 23, 59, 59, tzinfo=WIB)) == []
+    (ev,) = engine.tick(dt.datetime(2012, 3, 16, tzinfo=WIB))
+    assert (ev.type, ev.name) == ("escalated", "TM-SUBMIT/h1")
+    assert ev.notices[0].message_en == "Draft is 1 days late."
+    assert "late" in engine.get(iid).flags
+    assert engine.tick(dt.datetime(2012, 3, 20, tzinfo=WIB)) == []
+
+
+def test_interrupting_timeout_counts_working_days(engine: Engine) -> None:
+    """The check deadline is five working days (weekends and holidays skipped); its
+    timeout sends the instance back to DRAFT and disarms the deadline."""
+    iid = to_check(engine)  # entered CHECK on Wed 2012-03-07
+    (armed,) = engine.get(iid).deadlines
+    assert armed.due == dt.datetime(2012, 3, 14, tzinfo=WIB)
+    assert engine.tick(dt.datetime(2012, 3, 13, 12, tzinfo=WIB)) == []
+    (ev,) = engine.tick(dt.datetime(2012, 3, 14, 1, tzinfo=WIB))
+    assert (ev.type, ev.name, ev.target) == ("timed_out", "expire", "DRAFT")
+    inst = engine.get(iid)
+    assert inst.state == "DRAFT"
+    assert [a.id for a in inst.deadlines] == ["TM-SUBMIT"]
+
+
+def test_replay_equals_live_instance(engine: Engine) -> None:
+    """Folding the recorded history rebuilds exactly the live instance."""
+    iid = to_spend(engine, amount=80)
+    engine.fire(iid, "ack", actor=PAYER, at=at("2012-03-10"))
+    engine.tick(at("2012-04-01"))
+    definition = engine.definition("mini")
+    assert paketflow.replay(definition, engine.history(iid)) == engine.get(iid)
+
+
+def test_idempotency_key_returns_without_firing_twice(engine: Engine) -> None:
+    """A repeated command with the same key is not applied again; the same key for a
+    different command is refused."""
+    iid = to_spend(engine, amount=80)
+    engine.fire(iid, "ack", actor=PAYER, at=at("2012-03-10"))
+    first = engine.fire(iid, "pay", actor=PAYER, data={"amount": 10}, at=at("2012-03-10"),
+                        idempotency_key="k1")
+    again = engine.fire(iid, "pay", actor=PAYER, data={"amount": 10}, at=at("2012-03-10"),
+                        idempotency_key="k1")
+    assert again == first
+    assert engine.get(iid).data["paid"] == 10
+    err = refusal(engine.fire, iid, "pay", actor=PAYER, data={"amount": 11},
+                  at=at("2012-03-10"), idempotency_key="k1")
+    assert err.codes == ("ERR_DUPLIKAT_PERINTAH",)
+
+
+def test_allowed_explains_each_refused_event(engine: Engine) -> None:
+    """allowed() lists what the actor may do and why everything else is refused."""
+    iid = started(engine)
+    perms = engine.allowed(iid, HEAD, at=at("2012-03-06"))
+    assert perms.events == ("cancel",)
+    assert [r.code for r in perms.refused["submit"]] == ["ERR_TANDA_TANGAN_KURANG"]
+    assert perms.sign == "head"
+    perms = engine.allowed(iid, PAYER, at=at("2012-03-06"))
+    assert perms.events == ()
+    assert perms.sign is None
+    assert [r.code for r in perms.sign_refused] == ["ERR_PERAN_TIDAK_BERWENANG"]
+
+
+def test_naive_time_is_rejected(engine: Engine) -> None:
+    """Times must be timezone-aware; a naive datetime is a programming error."""
+    with pytest.raises(ValueError, match="timezone-aware"):
+        engine.start(definition="mini", data={"required": 1}, actor=HEAD,
+                     at=dt.datetime(2012, 3, 5))
+
+
+def test_unknown_instance_and_definition(engine: Engine) -> None:
+    """Unknown ids raise paketflow errors that say what to do."""
+    with pytest.raises(paketflow.UnknownInstance, match="start it with Engine.start"):
+        engine.get("nope")
+    with pytest.raises(paketflow.UnknownDefinition, match="known: mini@1.0.0"):
+        engine.start(definition="other", data={}, actor=HEAD, at=at("2012-03-05"))
+
+
+def test_clock_is_used_when_no_time_is_given(mini_doc: dict[str, Any]) -> None:
+    """Without ``at`` the engine asks its injected clock."""
+    clock = paketflow.ManualClock(at("2012-03-05"))
+    engine = Engine([paketflow.load_definition(mini_doc)], clock=clock)
+    inst = engine.start(definition="mini", instance_id="c", data={"required": 1}, actor=HEAD)
+    assert inst.entered_at == at("2012-03-05")
+    clock.set(dt.datetime(2012, 3, 16, tzinfo=WIB))
+    assert [e.name for e in engine.tick()] == ["TM-SUBMIT/h1"]
