@@ -1,0 +1,99 @@
+"""The ``paketflow`` command line: ``validate``, ``schema`` and ``simulate``.
+
+This is the only module of paketflow that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from paketflow.definition import load_definition, schema
+from paketflow.errors import DefinitionError, Problem
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paketflow",
+        description="Validate and simulate paketflow process definitions.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = sub.add_parser(
+        "validate",
+        help="check process definitions (and variants) for problems",
+        description="Check process definitions. Exit 0 when all are valid, 1 otherwise.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", help="definition files (JSON)")
+    validate.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one line per problem (default); json: a JSON list of problems",
+    )
+
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the definition language",
+        description="Print the JSON Schema (draft 2020-12) of the definition language.",
+    )
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="run a scenario against a definition",
+        description="Run a scenario file against a process definition and report.",
+    )
+    simulate.add_argument("definition", metavar="DEF", help="definition file (JSON)")
+    simulate.add_argument("scenario", metavar="SCENARIO", help="scenario file (JSON)")
+    simulate.add_argument("--lang", choices=("id", "en"), default="en", help="message language")
+    simulate.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format"
+    )
+    return parser
+
+
+def _validate(files: Sequence[str], fmt: str, out: TextIO) -> int:
+    problems: list[Problem] = []
+    valid: list[str] = []
+    for name in files:
+        try:
+            definition = load_definition(name)
+        except DefinitionError as exc:
+            problems.extend(exc.errors)
+        else:
+            valid.append(f"{name}: ok ({definition.key} {definition.hash})")
+    if fmt == "json":
+        out.write(json.dumps([p.as_dict() for p in problems], ensure_ascii=False, indent=2))
+        out.write("\n")
+    else:
+        for line in valid:
+            out.write(line + "\n")
+        for problem in problems:
+            out.write(f"{problem}\n")
+    return 1 if problems else 0
+
+
+def _simulate(args: argparse.Namespace, out: TextIO) -> int:
+    from paketflow.runtime import simulate  # lazily: validate must not need the runtime
+
+    result: Any = simulate.main(
+        args.definition, args.scenario, lang=args.lang, fmt=args.format, out=out
+    )
+    return int(result)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (argparse exits 2 on usage errors)."""
+    args = _parser().parse_args(argv)
+    out = sys.stdout
+    if args.command == "validate":
+        return _validate(args.files, args.format, out)
+    if args.command == "schema":
+        out.write(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    return _simulate(args, out)
