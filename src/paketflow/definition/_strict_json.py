@@ -236,7 +236,8 @@ def normalise(value: Any, file: str) -> Any:
             except Exception as exc:  # a hostile Mapping implementation
                 problems.append(_not_json(ptr, file, f"cannot read the mapping: {exc!r}"[:200]))
                 items = []
-            for k, v in reversed(items):
+            kept: list[tuple[str, Any]] = []
+            for k, v in items:
                 if not isinstance(k, str):
                     problems.append(
                         _not_json(ptr, file, f"object keys are strings, got {type(k).__name__}")
@@ -245,7 +246,9 @@ def normalise(value: Any, file: str) -> Any:
                 if _SURROGATE.search(k):
                     problems.append(_surrogate(ptr, file))
                     continue
-                out[k] = None
+                out[k] = None  # keys keep document order (slots are ordered)
+                kept.append((k, v))
+            for k, v in reversed(kept):
                 stack.append((v, out, k, f"{ptr}/{esc(k)}", depth + 1))
         elif isinstance(val, list | tuple):
             out = [None] * len(val)
