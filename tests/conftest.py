@@ -17,7 +17,7 @@ def at(day: str, hour: int = 9) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), WIB)
 
 
-def L(text: str) -> dict[str, str]:  # noqa: N802 - reads like a constructor in fixtures
+def L(text: str) -> dict[str, str]:  # short: used in every fixture label
     return {"id": text + " (id)", "en": text}
 
 
@@ -75,14 +75,22 @@ MINI: dict[str, Any] = {
                 "TM-SUBMIT": {
                     "due": {"duration": "P10D"},
                     "escalations": {
-                        "h1": {"after": "P1D", "flag": "late", "notify": ["HEAD"],
-                               "message": "WARN_LATE"},
+                        "h1": {
+                            "after": "P1D",
+                            "flag": "late",
+                            "notify": ["HEAD"],
+                            "message": "WARN_LATE",
+                        },
                     },
                 }
             },
             "on": {
-                "submit": {"roles": ["HEAD", "MEMBER"], "requireSignatures": True,
-                           "target": "CHECK", "record": ["submitters"]},
+                "submit": {
+                    "roles": ["HEAD", "MEMBER"],
+                    "requireSignatures": True,
+                    "target": "CHECK",
+                    "record": ["submitters"],
+                },
                 "cancel": {"roles": ["HEAD"], "target": "CANCELLED"},
             },
         },
@@ -103,10 +111,15 @@ MINI: dict[str, Any] = {
                 "check": {
                     "roles": ["CHECKER"],
                     "requireSignatures": True,
-                    "excludeActors": [{"set": "signers", "rule": "SoD-2"},
-                                      {"set": "submitters", "rule": "SoD-2"}],
-                    "data": {"type": "object", "required": ["ok"],
-                             "properties": {"ok": {"type": "boolean"}}},
+                    "excludeActors": [
+                        {"set": "signers", "rule": "SoD-2"},
+                        {"set": "submitters", "rule": "SoD-2"},
+                    ],
+                    "data": {
+                        "type": "object",
+                        "required": ["ok"],
+                        "properties": {"ok": {"type": "boolean"}},
+                    },
                     "alternatives": [
                         {"when": {"var": "event.ok"}, "target": "FUNDING"},
                         {"otherwise": True, "target": "DRAFT"},
@@ -120,16 +133,22 @@ MINI: dict[str, Any] = {
             "on": {
                 "receive": {
                     "roles": ["PAYER"],
-                    "data": {"type": "object", "required": ["amount"],
-                             "properties": {"amount": {"type": "integer", "minimum": 0}}},
+                    "data": {
+                        "type": "object",
+                        "required": ["amount"],
+                        "properties": {"amount": {"type": "integer", "minimum": 0}},
+                    },
                     "effects": [
                         {"add": "/available", "value": {"var": "event.amount"}},
                         {"set": "/received_at", "value": {"var": "today"}},
                     ],
                     "alternatives": [
-                        {"when": {"<": [{"var": "data.available"}, {"var": "data.required"}]},
-                         "target": "SPEND", "effects": [{"flag": "short"}],
-                         "notices": [{"code": "NOTE_SHORT", "notify": ["HEAD"]}]},
+                        {
+                            "when": {"<": [{"var": "data.available"}, {"var": "data.required"}]},
+                            "target": "SPEND",
+                            "effects": [{"flag": "short"}],
+                            "notices": [{"code": "NOTE_SHORT", "notify": ["HEAD"]}],
+                        },
                         {"otherwise": True, "target": "SPEND"},
                     ],
                 },
@@ -139,36 +158,76 @@ MINI: dict[str, Any] = {
         "SPEND": {
             "labels": L("Spending"),
             "on": {
-                "ack": {"roles": ["PAYER"], "target": "SPEND",
-                        "effects": [{"set": "/acknowledged", "value": True}]},
+                "ack": {
+                    "roles": ["PAYER"],
+                    "target": "SPEND",
+                    "effects": [{"set": "/acknowledged", "value": True}],
+                },
                 "pay": {
                     "roles": ["PAYER"],
                     "excludeActors": [{"set": "signers", "rule": "SoD-5"}],
-                    "data": {"type": "object", "required": ["amount"],
-                             "properties": {"amount": {"type": "integer", "minimum": 1}}},
+                    "data": {
+                        "type": "object",
+                        "required": ["amount"],
+                        "properties": {"amount": {"type": "integer", "minimum": 1}},
+                    },
                     "guards": [
-                        {"id": "ack", "if": {"==": [{"var": "data.acknowledged"}, True]},
-                         "code": "ERR_NOT_ACK", "fix": ["PAYER"], "rule": "R-06"},
-                        {"id": "balance",
-                         "if": {"<=": [{"var": "event.amount"},
-                                       {"-": [{"var": "data.available"},
-                                              {"coalesce": [{"var": "data.paid"}, 0]}]}]},
-                         "code": "ERR_OVER",
-                         "params": {"jumlah": {"var": "event.amount"},
-                                    "amount": {"var": "event.amount"},
-                                    "sisa": {"-": [{"var": "data.available"},
-                                                   {"coalesce": [{"var": "data.paid"}, 0]}]},
-                                    "balance": {"-": [{"var": "data.available"},
-                                                      {"coalesce": [{"var": "data.paid"}, 0]}]}}},
+                        {
+                            "id": "ack",
+                            "if": {"==": [{"var": "data.acknowledged"}, True]},
+                            "code": "ERR_NOT_ACK",
+                            "fix": ["PAYER"],
+                            "rule": "R-06",
+                        },
+                        {
+                            "id": "balance",
+                            "if": {
+                                "<=": [
+                                    {"var": "event.amount"},
+                                    {
+                                        "-": [
+                                            {"var": "data.available"},
+                                            {"coalesce": [{"var": "data.paid"}, 0]},
+                                        ]
+                                    },
+                                ]
+                            },
+                            "code": "ERR_OVER",
+                            "params": {
+                                "jumlah": {"var": "event.amount"},
+                                "amount": {"var": "event.amount"},
+                                "sisa": {
+                                    "-": [
+                                        {"var": "data.available"},
+                                        {"coalesce": [{"var": "data.paid"}, 0]},
+                                    ]
+                                },
+                                "balance": {
+                                    "-": [
+                                        {"var": "data.available"},
+                                        {"coalesce": [{"var": "data.paid"}, 0]},
+                                    ]
+                                },
+                            },
+                        },
                     ],
                     "effects": [
                         {"add": "/paid", "value": {"var": "event.amount"}},
-                        {"append": "/payments", "value": {"object": {
-                            "amount": {"var": "event.amount"}, "by": {"var": "actor.id"}}}},
+                        {
+                            "append": "/payments",
+                            "value": {
+                                "object": {
+                                    "amount": {"var": "event.amount"},
+                                    "by": {"var": "actor.id"},
+                                }
+                            },
+                        },
                     ],
                     "alternatives": [
-                        {"when": {">=": [{"var": "data.paid"}, {"var": "data.available"}]},
-                         "target": "DONE"},
+                        {
+                            "when": {">=": [{"var": "data.paid"}, {"var": "data.available"}]},
+                            "target": "DONE",
+                        },
                         {"otherwise": True, "target": "SPEND"},
                     ],
                 },

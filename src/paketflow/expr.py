@@ -23,6 +23,7 @@ Operators (see docs/definition-language.md for examples):
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -114,23 +115,24 @@ def _list(v: Any, ptr: str, op: str) -> list[Any]:
     return list(v)
 
 
+_ORDER: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def _cmp(op: str, a: Any, b: Any, ptr: str) -> bool:
     if a is None or b is None:
         return False
-    if isinstance(a, bool) or isinstance(b, bool):
-        raise ExprEvalError(ptr, f"'{op}' cannot order booleans ({a!r}, {b!r})")
-    num = (int, float)
-    if not (
-        (isinstance(a, num) and isinstance(b, num)) or (isinstance(a, str) and isinstance(b, str))
-    ):
+    ta, tb = type(a), type(b)
+    if not ((ta is str and tb is str) or (ta in _NUMBER and tb in _NUMBER)):
         raise ExprEvalError(ptr, f"'{op}' compares two numbers or two strings, got {a!r}, {b!r}")
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
+    return bool(_ORDER[op](a, b))
+
+
+_NUMBER = (int, float)
 
 
 def _lookup(value: Any, seg: Any) -> Any:
@@ -219,7 +221,8 @@ def compile_path(node: Any, pointer: str) -> tuple[PathSegment, ...]:
 
 def _compile(node: Any, ptr: str) -> Fn:
     if node is None or isinstance(node, bool | int | float | str):
-        return lambda _s, v=node: v
+        value = node
+        return lambda _s: value
     if isinstance(node, list):
         items = [_compile(x, f"{ptr}/{i}") for i, x in enumerate(node)]
         return lambda s: [f(s) for f in items]
@@ -371,7 +374,7 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
                 if op == "sum":
                     return 0
                 raise ExprEvalError(p, f"'{op}' of an empty list")
-            return pick(nums)
+            return pick(nums)  # type: ignore[operator]
 
         return agg
     if op == "len":

@@ -471,7 +471,7 @@ class Engine:
         if reasons:
             raise _Rejection(reasons)
         if check_only:
-            return _NO_EVENT
+            return _NO_EVENT  # type: ignore[no-any-return]
         # -- accepted: compute the consequences ------------------------------------
         ops: list[list[Any]] = []
         flags_on: set[str] = set()
