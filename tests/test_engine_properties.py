@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from conftest import MINI, WIB
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import paketflow
+from conftest import MINI, WIB
 from paketflow import Actor, Engine, Refused
 
 DEFINITION = paketflow.load_definition(MINI)
