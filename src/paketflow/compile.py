@@ -57,6 +57,7 @@ class CompiledProcess:
     data_validator: Draft202012Validator | None = attrs.field(repr=False)
     calendars: Mapping[str, WorkingCalendar] = attrs.field(repr=False)
     tz: Any = attrs.field(repr=False)
+    roots: frozenset[str] = attrs.field(repr=False, default=frozenset())
 
     def move(self, source: str, trigger: str, choice: int) -> str:
         """Run ``trigger`` from ``source`` taking alternative ``choice``; return the
@@ -128,4 +129,24 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
         data_validator=data_validator,
         calendars=calendars,
         tz=zone(definition.timezone),
+        roots=_roots(definition.document),
     )
+
+
+def _roots(document: Any) -> frozenset[str]:
+    """Which ``var`` roots the definition's expressions read, so the engine builds
+    only those parts of the evaluation scope (iterative: no recursion limit)."""
+    found: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("var") if len(node) == 1 else None
+            if isinstance(ref, str):
+                found.add(ref.split(".")[0])
+            elif isinstance(ref, list) and ref and isinstance(ref[0], str):
+                found.add(ref[0].split(".")[0])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return frozenset(found)

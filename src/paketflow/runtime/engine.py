@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 
@@ -173,7 +173,6 @@ class Engine:
         if instance_id is None:
             seed = json.dumps([d.hash, actor.id, when.isoformat(), payload], sort_keys=True)
             instance_id = f"{d.id}-{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
-        log = self.log.bind(instance_id=instance_id, command="start", actor=actor.id)
         if idempotency_key is not None:
             done = self._idempotent(idempotency_key, instance_id, ["start", d.hash, payload])
             if done is not None:
@@ -195,7 +194,7 @@ class Engine:
                     },
                     missing=(_pointer(err.path),),
                 )
-                self._refuse(log, instance_id, "start", [reason])
+                self._refuse(instance_id, "start", actor, [reason])
         state = d.states[d.initial]
         arm = self._arm_deadlines(cp, state, payload, when, ())
         sets = {"starter": [actor.id]}
@@ -221,7 +220,13 @@ class Engine:
             (idempotency_key, _fingerprint(["start", d.hash, payload])) if idempotency_key else None
         )
         self.store.append(instance, [event], expected_version=0, idempotency=key)
-        log.info("instance_started", definition=d.key, state=state.id)
+        self.log.info(
+            "instance_started",
+            instance_id=instance_id,
+            actor=actor.id,
+            definition=d.key,
+            state=state.id,
+        )
         return instance
 
     def sign(
@@ -236,7 +241,6 @@ class Engine:
         """Add ``actor``'s signature to the current state's signature rule (the first
         free slot the actor fits, or ``slot``)."""
         when = self._when(at)
-        log = self.log.bind(instance_id=instance_id, command="sign", actor=actor.id)
         if idempotency_key is not None:
             done = self._idempotent(idempotency_key, instance_id, ["sign", actor.id, slot])
             if done is not None:
@@ -246,7 +250,7 @@ class Engine:
         try:
             chosen = self._check_sign(cp, inst, actor, slot)
         except _Rejection as rej:
-            self._refuse(log, instance_id, "sign", rej.reasons)
+            self._refuse(instance_id, "sign", actor, rej.reasons)
         rule = cp.definition.states[inst.state].signatures
         assert rule is not None
         delta: dict[str, Any] = {
@@ -273,7 +277,13 @@ class Engine:
         new = apply_event(inst, event)
         key = (idempotency_key, _fingerprint(["sign", actor.id, slot])) if idempotency_key else None
         self.store.append(new, [event], expected_version=inst.version, idempotency=key)
-        log.info("signature_added", state=inst.state, slot=chosen)
+        self.log.info(
+            "signature_added",
+            instance_id=instance_id,
+            actor=actor.id,
+            state=inst.state,
+            slot=chosen,
+        )
         return new
 
     def fire(
@@ -293,7 +303,6 @@ class Engine:
         repeated command returns the current snapshot without firing again.
         """
         when = self._when(at)
-        log = self.log.bind(instance_id=instance_id, command=event, actor=actor.id)
         payload = _plain(data or {})
         if idempotency_key is not None:
             done = self._idempotent(
@@ -306,7 +315,7 @@ class Engine:
         try:
             rec = self._decide(cp, inst, event, actor, payload, when)
         except _Rejection as rej:
-            self._refuse(log, instance_id, event, rej.reasons)
+            self._refuse(instance_id, event, actor, rej.reasons)
         new = apply_event(inst, rec)
         key = (
             (idempotency_key, _fingerprint(["fire", event, actor.id, payload]))
@@ -315,11 +324,30 @@ class Engine:
         )
         self.store.append(new, [rec], expected_version=inst.version, idempotency=key)
         if new.state != inst.state:
-            log.info("transition_taken", source=inst.state, target=new.state)
+            self.log.info(
+                "transition_taken",
+                instance_id=instance_id,
+                command=event,
+                actor=actor.id,
+                source=inst.state,
+                target=new.state,
+            )
         else:
-            log.info("event_recorded", state=inst.state)
+            self.log.info(
+                "event_recorded",
+                instance_id=instance_id,
+                command=event,
+                actor=actor.id,
+                state=inst.state,
+            )
         for n in rec.notices:
-            log.info("notice_emitted", code=n.code, notify=list(n.notify))
+            self.log.info(
+                "notice_emitted",
+                instance_id=instance_id,
+                command=event,
+                code=n.code,
+                notify=list(n.notify),
+            )
         return new
 
     def tick(self, now: dt.datetime | None = None) -> list[Event]:
@@ -948,23 +976,33 @@ class Engine:
         when: dt.datetime,
         data: Mapping[str, Any],
     ) -> dict[str, Any]:
-        return {
+        scope: dict[str, Any] = {
             "data": data,
             "event": payload,
-            "actor": actor.as_dict(),
-            "at": when.isoformat(),
-            "today": to_local_date(when, cp.tz).isoformat(),
-            "state": inst.state,
-            "flags": sorted(inst.flags),
-            "sets": {k: sorted(v) for k, v in inst.sets.items()},
-            "signers": [
-                {"actor": s.actor, "slot": s.slot, "element": s.element, "name": s.name}
-                for s in inst.signatures
-            ],
-            "deadlines": {a.id: a.due.isoformat() for a in inst.deadlines},
             "_tz": cp.tz,
             "_calendars": cp.calendars,
         }
+        roots = cp.roots
+        if "actor" in roots:
+            scope["actor"] = actor.as_dict()
+        if "at" in roots:
+            scope["at"] = when.isoformat()
+        if "today" in roots:
+            scope["today"] = to_local_date(when, cp.tz).isoformat()
+        if "state" in roots:
+            scope["state"] = inst.state
+        if "flags" in roots:
+            scope["flags"] = sorted(inst.flags)
+        if "sets" in roots:
+            scope["sets"] = {k: sorted(v) for k, v in inst.sets.items()}
+        if "signers" in roots:
+            scope["signers"] = [
+                {"actor": s.actor, "slot": s.slot, "element": s.element, "name": s.name}
+                for s in inst.signatures
+            ]
+        if "deadlines" in roots:
+            scope["deadlines"] = {a.id: a.due.isoformat() for a in inst.deadlines}
+        return scope
 
     def _eval(
         self, cp: CompiledProcess, expr: Expr, scope: Mapping[str, Any], errors: list[Reason]
@@ -1016,8 +1054,16 @@ class Engine:
             clean,
         )
 
-    def _refuse(self, log: Any, instance_id: str, command: str, reasons: list[Reason]) -> Any:
-        log.info("command_refused", codes=[r.code for r in reasons])
+    def _refuse(
+        self, instance_id: str, command: str, actor: Actor, reasons: list[Reason]
+    ) -> NoReturn:
+        self.log.info(
+            "command_refused",
+            instance_id=instance_id,
+            command=command,
+            actor=actor.id,
+            codes=[r.code for r in reasons],
+        )
         raise Refused(instance_id, command, reasons)
 
     def _idempotent(self, key: str, instance_id: str, command: list[Any]) -> Instance | None:
