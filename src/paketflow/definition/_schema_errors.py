@@ -64,9 +64,11 @@ def _branch_errors(error: ValidationError) -> list[ValidationError]:
         index, errs = item
         # Fewer errors is closer; an error deeper in the instance means the branch matched
         # the outer shape; a type error at the same level means the branch does not apply.
-        depth = max(len(e.path) for e in errs)
+        depth = max(len(e.absolute_path) for e in errs)
         same_level_type = sum(
-            1 for e in errs if len(e.path) == len(error.path) and e.validator == "type"
+            1
+            for e in errs
+            if len(e.absolute_path) == len(error.absolute_path) and e.validator == "type"
         )
         return (same_level_type, len(errs) - depth * 10, index)
 
@@ -76,6 +78,12 @@ def _branch_errors(error: ValidationError) -> list[ValidationError]:
 
 def _flatten(error: ValidationError) -> Iterator[ValidationError]:
     if error.validator in ("oneOf", "anyOf") and error.context:
+        if all(
+            sub.validator == "required" and len(sub.absolute_path) == len(error.absolute_path)
+            for sub in error.context
+        ):
+            yield error  # "give one of these keys": clearer than any one branch
+            return
         subs = _branch_errors(error)
         if subs:
             for sub in subs:
@@ -192,13 +200,18 @@ def _problems_for(error: ValidationError, file: str) -> Iterator[Problem]:
             present = [k for k in keys if k in value]
             msg = f"give only one of {', '.join(map(repr, present))}"
             hint = f"remove all but one of: {', '.join(present)}"
+        elif keys and isinstance(value, dict) and not any(k in value for k in keys):
+            msg = f"needs one of {', '.join(map(repr, keys))}"
+            hint = f"add exactly one of: {', '.join(keys)}"
         else:
             msg = "matches none of the allowed forms"
             hint = "see the reference in docs/definition-language.md"
     elif keyword == "anyOf":
         keys = [k for b in _vv(error) if isinstance(b, dict) for k in b.get("required", [])]
         msg = "matches none of the allowed forms"
-        hint = f"give at least one of: {', '.join(keys)}" if keys else "see the reference"
+        if keys:
+            msg = f"needs at least one of {', '.join(map(repr, keys))}"
+        hint = f"add {' or '.join(keys)}" if keys else "see the reference"
     elif keyword in ("minimum", "maximum"):
         msg = f"{problem_value(value)} is {'below' if keyword == 'minimum' else 'above'} "
         msg += f"the {keyword} {_vv(error)}"
