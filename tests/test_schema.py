@@ -77,3 +77,19 @@ def test_docs_reference_is_up_to_date() -> None:
     doc = ROOT / "docs" / "definition-language.md"
     current = doc.read_text("utf-8")
     assert gen.regenerate(current, schema()) == current
+
+
+def test_errors_doc_is_up_to_date_and_covers_the_corpus() -> None:
+    """docs/errors.md equals what scripts/gen_errors_doc.py renders (exact output lines)
+    and documents every code of the invalid corpus."""
+    spec = importlib.util.spec_from_file_location(
+        "gen_errors_doc", ROOT / "scripts" / "gen_errors_doc.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    current = (ROOT / "docs" / "errors.md").read_text("utf-8")
+    assert module.render() == current
+    corpus = json.loads((ROOT / "processes" / "invalid" / "expected.json").read_text("utf-8"))
+    for entry in corpus.values():
+        assert f"\n## {entry['code']}\n" in current

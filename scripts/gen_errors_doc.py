@@ -1,0 +1,567 @@
+"""Regenerate docs/errors.md: every definition error code with an example and its exact
+output line (produced by running the loader on the example).
+
+    python scripts/gen_errors_doc.py          # rewrite docs/errors.md
+    python scripts/gen_errors_doc.py --check  # exit 1 when out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "errors.md"
+BASE: dict[str, Any] = json.loads(
+    (ROOT / "processes" / "invalid" / "base" / "mini.json").read_text("utf-8")
+)
+
+Mut = Callable[[dict[str, Any]], Any]
+
+
+def _st(d: dict[str, Any], s: str) -> dict[str, Any]:
+    state: dict[str, Any] = d["states"][s]
+    return state
+
+
+def _ajukan(d: dict[str, Any]) -> dict[str, Any]:
+    t: dict[str, Any] = _st(d, "DRAF")["on"]["ajukan"]
+    return t
+
+
+def _variant(**extra: Any) -> dict[str, Any]:
+    return {"format": 1, "id": "mini-v", "version": "1.0.0", **extra}
+
+
+# code, meaning, snippet, example (raw text | mutation | variant dict | special), fix
+Example = tuple[str, str, str, Any, str]
+EXAMPLES: list[Example] = [
+    (
+        "file.not-found",
+        "The path names no file.",
+        "paketflow validate nope.json",
+        ("path", "nope.json"),
+        "Check the path.",
+    ),
+    (
+        "file.unreadable",
+        "The path exists but cannot be read as a file (a directory, no permission, a bad name).",
+        "paketflow validate .",
+        ("path", "."),
+        "Name a readable JSON file.",
+    ),
+    (
+        "file.not-object",
+        "The document is valid JSON but not an object.",
+        '[{"format": 1}]',
+        '[{"format": 1}]',
+        "A definition is one JSON object.",
+    ),
+    (
+        "json.syntax",
+        "Not JSON: a syntax error, an empty file, bytes that are not UTF-8, or "
+        "a lone UTF-16 surrogate.",
+        '{"format": 1,}',
+        '{"format": 1,}',
+        "Fix the JSON syntax.",
+    ),
+    (
+        "json.duplicate-key",
+        "A key appears twice in one object (readers disagree on which wins).",
+        '{"initial": "DRAF", "initial": "DIAJUKAN"}',
+        '{"initial": "DRAF", "initial": "DIAJUKAN"}',
+        "Keep one of them.",
+    ),
+    (
+        "json.nan",
+        "NaN, Infinity or -Infinity (not JSON, though Python writes them).",
+        '{"pool": NaN}',
+        '{"pool": NaN}',
+        "Use a finite number or null.",
+    ),
+    (
+        "json.number-too-large",
+        "A number with more than 100 digits or outside the float range.",
+        '{"pool": 1e999}',
+        '{"pool": 1e999}',
+        "Use a reasonable number.",
+    ),
+    (
+        "json.too-deep",
+        "Nesting deeper than 64 levels (arrays or objects).",
+        "[[[[ … 65 levels … ]]]]",
+        "[" * 65 + "]" * 65,
+        "Flatten the structure.",
+    ),
+    (
+        "json.too-large",
+        "The file is larger than 5 MB.",
+        "(a 6 MB file)",
+        ("large", None),
+        "Check that this is the right file; definitions are small.",
+    ),
+    (
+        "json.not-json",
+        "A Python mapping holds something JSON cannot (a set, a non-string key, an object).",
+        'load_definition({"x": {1, 2}})',
+        ("mapping", {"x": {1, 2}}),
+        "Pass only dict/list/str/int/float/bool/None.",
+    ),
+    (
+        "schema.type",
+        "A value has the wrong JSON type.",
+        '"states": ["DRAF"]',
+        lambda d: d.update(states=["DRAF"]),
+        "Use the type the reference names.",
+    ),
+    (
+        "schema.required",
+        "A required property is missing (the pointer names it).",
+        '(no "initial")',
+        lambda d: d.pop("initial"),
+        "Add it.",
+    ),
+    (
+        "schema.additional-property",
+        "A property the language does not have (typos: the hint suggests the close name).",
+        '"DRAF": {"onn": {}, …}',
+        lambda d: _st(d, "DRAF").update(onn={}),
+        "Remove or rename it.",
+    ),
+    (
+        "schema.property-name",
+        "A map key (state, role, event … id, or message code) does not match the id pattern.",
+        '"states": {"1-ARSIP": …}',
+        lambda d: d["states"].update(
+            {"1-ARSIP": {"labels": {"id": "A", "en": "A"}, "final": True}}
+        ),
+        "Ids match ^[A-Za-z][A-Za-z0-9_-]{0,63}$; message codes ^[A-Z][A-Z0-9_]{1,63}$.",
+    ),
+    (
+        "schema.enum",
+        "A value is not one of the allowed ones.",
+        '"jsonPatch": [{"op": "frobnicate", …}]',
+        (
+            "variant",
+            _variant(
+                extends={"id": "mini", "version": "1.0.0"},
+                jsonPatch=[{"op": "frobnicate", "path": "/initial", "value": 1}],
+            ),
+        ),
+        "Use one of the listed values.",
+    ),
+    (
+        "schema.const",
+        "A value must be exactly one thing.",
+        '"format": "1"',
+        lambda d: d.update(format="1"),
+        "Use the value in the hint.",
+    ),
+    (
+        "schema.pattern",
+        "A string does not match its pattern (ids, versions, codes).",
+        '"id": "Mini Process"',
+        lambda d: d.update(id="Mini Process"),
+        "Use a value matching the pattern.",
+    ),
+    (
+        "schema.one-of",
+        "Exactly one form is allowed: both or neither of target/alternatives "
+        "given, or a value matching none of the forms.",
+        '"ajukan": {"target": …, "alternatives": […]}',
+        lambda d: _ajukan(d).update(target="DIAJUKAN"),
+        "Give exactly one of the forms.",
+    ),
+    (
+        "schema.any-of",
+        "At least one of several properties is needed (a variant without patch and jsonPatch).",
+        '{"extends": {…}}  (no patch, no jsonPatch)',
+        ("variant", _variant(extends={"id": "mini", "version": "1.0.0"})),
+        "Add one of them.",
+    ),
+    (
+        "schema.minimum",
+        "A number is below its minimum.",
+        '"pool": 0',
+        lambda d: d["roles"]["LURAH"].update(pool=0),
+        "Use a larger number.",
+    ),
+    (
+        "schema.maximum",
+        "A number is above its maximum.",
+        '"workdays": [8]',
+        lambda d: d["calendars"]["kerja"].update(workdays=[8]),
+        "Use a smaller number.",
+    ),
+    (
+        "schema.min-items",
+        "A list needs more items.",
+        '"roles": []',
+        lambda d: _ajukan(d).update(roles=[]),
+        "Add the missing items.",
+    ),
+    (
+        "schema.min-properties",
+        "A map needs at least one entry.",
+        '"states": {}',
+        lambda d: d.update(states={}),
+        "Add entries.",
+    ),
+    (
+        "schema.unique-items",
+        "A list repeats an item.",
+        '"workdays": [1, 1]',
+        lambda d: d["calendars"]["kerja"].update(workdays=[1, 1]),
+        "List each item once.",
+    ),
+    (
+        "labels.missing",
+        "A label lacks its Indonesian or English text, or it is blank (also message templates).",
+        '"labels": {"id": "Selesai"}',
+        lambda d: _st(d, "SELESAI")["labels"].pop("en"),
+        "Write both languages.",
+    ),
+    (
+        "ref.state",
+        "A target, initial state, timeout target or deadline scope names no state.",
+        '"target": "DISETUJUI"',
+        lambda d: _st(d, "DIAJUKAN")["on"]["setujui"].update(target="DISETUJUI"),
+        "Fix the name or add the state.",
+    ),
+    (
+        "ref.role",
+        "A role used in a transition, slot, notify or fix is not declared.",
+        '"roles": ["BENDAHARA"]',
+        lambda d: _ajukan(d).update(roles=["BENDAHARA"]),
+        "Declare the role in /roles or fix the name.",
+    ),
+    (
+        "ref.event",
+        "An event used in on or a timeout is not declared in /events.",
+        '"on": {"kirim": …}',
+        lambda d: _st(d, "DRAF")["on"].update(kirim={"roles": ["LURAH"], "target": "DITOLAK"}),
+        "Declare it in /events.",
+    ),
+    (
+        "ref.element",
+        "An element named by a role or slot is not declared.",
+        '"element": "pemuda"',
+        lambda d: d["roles"]["WARGA"].update(element="pemuda"),
+        "Declare it in /elements.",
+    ),
+    (
+        "ref.calendar",
+        "A working-days offset names no calendar.",
+        '"due": {"workingDays": 10, "calendar": "libur"}',
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"].update(
+            due={"workingDays": 10, "calendar": "libur"}
+        ),
+        "Declare it in /calendars.",
+    ),
+    (
+        "ref.flag",
+        "A flag raised or lowered is not declared.",
+        '"flag": "eskalasi"',
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"]["escalations"]["t1"].update(flag="eskalasi"),
+        "Declare it in /flags.",
+    ),
+    (
+        "ref.message",
+        "A message code used by a guard, notice or escalation is neither declared nor built in.",
+        '"message": "WARN_LAMBAT"',
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"]["escalations"]["t1"].update(
+            message="WARN_LAMBAT"
+        ),
+        "Declare it in /messages (both languages).",
+    ),
+    (
+        "graph.unreachable",
+        "No path from the initial state leads here (reported once per group, at its entry).",
+        '"ARSIP": {…}  (nothing targets it)',
+        lambda d: d["states"].update(
+            ARSIP={"labels": {"id": "Arsip", "en": "Archive"}, "final": True}
+        ),
+        "Add a transition into it or remove it.",
+    ),
+    (
+        "graph.no-final",
+        "No final state can be reached from this state (reported once per "
+        "dead end or closed cycle).",
+        '"DITOLAK": {"labels": …}  (not final, no on)',
+        lambda d: _st(d, "DITOLAK").pop("final"),
+        "Add a transition towards a final state, or mark it final.",
+    ),
+    (
+        "graph.no-final-state",
+        "No state is final.",
+        '(no "final": true anywhere)',
+        lambda d: [
+            s.update(final=False, on={"ajukan": {"roles": ["LURAH"], "target": "DRAF"}})
+            for s in (_st(d, "SELESAI"), _st(d, "DITOLAK"))
+        ],
+        "Mark the end states final.",
+    ),
+    (
+        "gateway.otherwise",
+        "Alternatives must end with exactly one otherwise, and only the last one.",
+        '"alternatives": [{"when": …}, {"when": true, …}]',
+        lambda d: (
+            _ajukan(d)["alternatives"][1].pop("otherwise"),
+            _ajukan(d)["alternatives"][1].update(when=True),
+        ),
+        'End the list with {"otherwise": true, "target": …}.',
+    ),
+    (
+        "signature.quorum-exceeds-pool",
+        "A slot needs more signers than its roles' pools hold together.",
+        '"lurah": {"roles": ["LURAH"], "count": 2}  (LURAH pool 1)',
+        lambda d: _st(d, "DIAJUKAN")["signatures"]["slots"]["lurah"].update(count=2),
+        "Lower count or raise pool.",
+    ),
+    (
+        "signature.element-mismatch",
+        "A slot needs an element none of its roles can represent (each has another fixed element).",
+        '"warga": {"roles": ["WARGA"], "element": "pemerintah"}',
+        lambda d: (
+            d["elements"].update(pemerintah={"labels": {"id": "P", "en": "G"}}),
+            _st(d, "DIAJUKAN")["signatures"]["slots"].update(
+                warga={"roles": ["WARGA"], "element": "pemerintah"}
+            ),
+        ),
+        "Use a role of that element, or change the element.",
+    ),
+    (
+        "signature.require-without-rule",
+        "requireSignatures in a state that collects no signatures.",
+        '"ajukan": {"requireSignatures": true, …}',
+        lambda d: _ajukan(d).update(requireSignatures=True),
+        "Add signatures to the state or drop requireSignatures.",
+    ),
+    (
+        "expr.bad-node",
+        "An expression object has not exactly one key.",
+        '"when": {"==": [1, 1], "!=": [1, 2]}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={"==": [1, 1], "!=": [1, 2]}),
+        "One operator per object; nest them.",
+    ),
+    (
+        "expr.unknown-operator",
+        "An operator the expression language does not have.",
+        '"when": {"greater": […]}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={"greater": [1, 2]}),
+        "Use one of the listed operators.",
+    ),
+    (
+        "expr.arity",
+        "An operator got the wrong number of arguments.",
+        '"when": {">": [{"var": "data.total"}]}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={">": [{"var": "data.total"}]}),
+        "Give the number of arguments the message names.",
+    ),
+    (
+        "expr.bad-var",
+        "var takes a dotted path or an array starting with one.",
+        '"when": {"var": 5}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={"var": 5}),
+        'Write {"var": "data.a.b"}.',
+    ),
+    (
+        "expr.unknown-root",
+        "A var path starts with an unknown root.",
+        '"when": {"var": "instance.total"}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={"var": "instance.total"}),
+        "Start with data, event, actor, at, today, state, flags, sets, signers or deadlines.",
+    ),
+    (
+        "expr.bad-path",
+        "An effect's data path is not a JSON Pointer or a segment array.",
+        '{"set": "submitted", "value": true}',
+        lambda d: _ajukan(d)["alternatives"][1]["effects"][0].update(set="submitted"),
+        'Write "/submitted".',
+    ),
+    (
+        "duration.invalid",
+        "Not an ISO 8601 duration of whole units.",
+        '"due": {"duration": "30 days"}',
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"].update(due={"duration": "30 days"}),
+        "Write P30D, P2W, P1M or PT48H.",
+    ),
+    (
+        "final.has-transitions",
+        "A final state has on, signatures or deadlines.",
+        '"SELESAI": {"final": true, "on": {…}}',
+        lambda d: _st(d, "SELESAI").update(on={"ajukan": {"roles": ["LURAH"], "target": "DRAF"}}),
+        "Remove them, or drop final.",
+    ),
+    (
+        "deadline.scope",
+        "A deadline's scope does not include its own state.",
+        '"scope": ["DIAJUKAN"]  (deadline of DRAF)',
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"].update(scope=["DIAJUKAN"]),
+        "Add the state itself to scope.",
+    ),
+    (
+        "timezone.unknown",
+        "A time zone name the IANA database does not know.",
+        '"timezone": "Asia/Atlantis"',
+        lambda d: d.update(timezone="Asia/Atlantis"),
+        "Use e.g. Asia/Jakarta or Asia/Pontianak.",
+    ),
+    (
+        "calendar.invalid-date",
+        "An extra holiday is not a real date.",
+        '"extraHolidays": ["2012-02-30"]',
+        lambda d: d["calendars"]["kerja"].update(extraHolidays=["2012-02-30"]),
+        "Write a valid YYYY-MM-DD date.",
+    ),
+    (
+        "data.invalid-schema",
+        "The data (or a transition's data) schema is not a valid JSON Schema 2020-12.",
+        '"data": {"type": "objekt"}',
+        lambda d: d.update(data={"type": "objekt"}),
+        "Fix the schema.",
+    ),
+    (
+        "variant.base-not-found",
+        "The base of a variant is neither in base= nor next to it "
+        "as <id>.json with the right version (or extends loops).",
+        '"extends": {"id": "paket-lama", "version": "1.0.0"}',
+        ("variant", _variant(extends={"id": "paket-lama", "version": "1.0.0"}, patch={})),
+        "Put the base next to the variant, or pass base=.",
+    ),
+    (
+        "variant.hash-mismatch",
+        "The base's content hash is not the pinned extends.hash.",
+        '"extends": {"id": "mini", "version": "1.0.0", "hash": "sha256:000…"}',
+        (
+            "variant",
+            _variant(
+                extends={"id": "mini", "version": "1.0.0", "hash": "sha256:" + "0" * 64}, patch={}
+            ),
+        ),
+        "Review the base's changes, then update the hash.",
+    ),
+    (
+        "variant.patch-failed",
+        "A jsonPatch operation cannot be applied (missing path, bad index, not a pointer).",
+        '{"op": "remove", "path": "/states/REVISI"}',
+        (
+            "variant",
+            _variant(
+                extends={"id": "mini", "version": "1.0.0"},
+                jsonPatch=[{"op": "remove", "path": "/states/REVISI"}],
+            ),
+        ),
+        "Fix the path, or check the base.",
+    ),
+    (
+        "variant.test-failed",
+        "A jsonPatch test operation found another value: the base is not what the variant expects.",
+        '{"op": "test", "path": "/initial", "value": "X"}',
+        (
+            "variant",
+            _variant(
+                extends={"id": "mini", "version": "1.0.0"},
+                jsonPatch=[{"op": "test", "path": "/initial", "value": "X"}],
+            ),
+        ),
+        "Review the base, then the variant.",
+    ),
+]
+
+
+def _output(example: Any, work: Path) -> str:
+    from paketflow.definition import load_definition
+    from paketflow.errors import DefinitionError
+
+    (work / "mini.json").write_text(json.dumps(BASE), encoding="utf-8")
+    target: Any
+    if isinstance(example, str):
+        (work / "broken.json").write_text(example, encoding="utf-8")
+        target = "broken.json"
+    elif callable(example):
+        doc = copy.deepcopy(BASE)
+        example(doc)
+        (work / "broken.json").write_text(json.dumps(doc), encoding="utf-8")
+        target = "broken.json"
+    else:
+        kind, value = example
+        if kind == "path":
+            target = value
+        elif kind == "large":
+            (work / "big.json").write_text(" " * (6 * 1024 * 1024), encoding="utf-8")
+            target = "big.json"
+        elif kind == "mapping":
+            target = value
+        else:
+            (work / "variant.json").write_text(json.dumps(value), encoding="utf-8")
+            target = "variant.json"
+    try:
+        load_definition(target)
+    except DefinitionError as exc:
+        return str(exc.errors[0])
+    raise AssertionError(f"example {example!r} loaded")
+
+
+def render() -> str:
+    lines = [
+        "# Definition error codes",
+        "",
+        "`paketflow validate` and `load_definition` report every problem of a definition at",
+        "once, one `Problem` each: a stable **code**, an RFC 6901 **pointer** into the",
+        "document, the **file**, the offending **value**, a **message** and a **hint**. The",
+        "text form is `FILE:POINTER: CODE message (hint)`. Problems are sorted by pointer.",
+        "",
+        "Order of checks: the file is read strictly (`file.*`, `json.*`); a variant is",
+        "checked against the schema, resolved (`variant.*`); the resolved document is",
+        "checked against the JSON Schema (`schema.*`, plus `labels.missing` for a missing",
+        "language); only when that passes come the semantic checks (`ref.*`, `graph.*`,",
+        "`expr.*` …). Graph checks are skipped while any `ref.state` problem exists, so one",
+        "dangling target is one problem, not a cascade. `internal` marks a bug in",
+        "paketflow (please report it).",
+        "",
+        "The examples below change `processes/invalid/base/mini.json`; the output lines are",
+        "produced by `scripts/gen_errors_doc.py` running the loader on them.",
+        "",
+        "| code | meaning |",
+        "|---|---|",
+    ]
+    lines += [f"| [`{c}`](#{c.replace('.', '')}) | {m} |" for c, m, *_ in EXAMPLES]
+    lines += ["| `internal` | An unexpected error inside the loader (a bug). |"]
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path.cwd()
+        os.chdir(tmp)
+        try:
+            for code, meaning, snippet, example, fix in EXAMPLES:
+                out = _output(example, Path(tmp))
+                for where in (os.path.realpath(tmp), tmp):
+                    out = out.replace(where, ".")  # keep the docs independent of the temp dir
+                if not out.split(" ", 2)[1] == code:
+                    raise AssertionError(f"{code}: example gave {out}")
+                lines += ["", f"## {code}", "", meaning, "", "```json", snippet, "```", ""]
+                lines += ["```text", out, "```", "", f"Fix: {fix}"]
+        finally:
+            os.chdir(old)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when the docs are stale")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        return 0 if DOC.exists() and DOC.read_text("utf-8") == text else 1
+    DOC.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
