@@ -82,7 +82,13 @@ class Expr:
     fn: Fn = attrs.field(eq=False, repr=False)
 
     def __call__(self, scope: Scope) -> Any:
-        return self.fn(scope)
+        try:
+            return self.fn(scope)
+        except ExprEvalError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+            # overflow (float to int, dates), NaN, huge int to text, deep data
+            raise ExprEvalError(self.pointer, str(exc) or type(exc).__name__) from None
 
 
 PathSegment = str | int | Expr
@@ -187,7 +193,12 @@ OPERATORS = frozenset(_ARITY) | {"var", "object"}
 
 def compile_expr(node: Any, pointer: str = "") -> Expr:
     """Compile a JSON expression. Raise :class:`ExprSyntaxError` when malformed."""
-    return Expr(node, pointer, _compile(node, pointer))
+    try:
+        return Expr(node, pointer, _compile(node, pointer))
+    except RecursionError:
+        raise ExprSyntaxError(
+            "expr.too-deep", pointer, "the expression is nested too deeply", None
+        ) from None
 
 
 def compile_path(node: Any, pointer: str) -> tuple[PathSegment, ...]:
@@ -267,10 +278,12 @@ def _esc(key: str) -> str:
 
 
 def _compile_var(arg: Any, p: str) -> Fn:
+    shift = 0  # parts[i] is arg[i - shift] in the array form
     if isinstance(arg, str):
         parts: list[Any] = arg.split(".")
     elif isinstance(arg, list) and arg and isinstance(arg[0], str):
         parts = [*arg[0].split("."), *arg[1:]]
+        shift = len(parts) - len(arg)
     else:
         raise ExprSyntaxError(
             "expr.bad-var", p, "'var' takes a dotted path ('data.a.b') or an array", arg
@@ -286,11 +299,11 @@ def _compile_var(arg: Any, p: str) -> Fn:
     segs: list[Any] = []
     for i, seg in enumerate(parts[1:], start=1):
         if isinstance(seg, dict):
-            segs.append(_compile(seg, f"{p}/{i}"))
+            segs.append(_compile(seg, f"{p}/{i - shift}"))
         elif isinstance(seg, str | int) and not isinstance(seg, bool):
             segs.append(seg)
         else:
-            raise ExprSyntaxError("expr.bad-var", f"{p}/{i}", "bad path segment", seg)
+            raise ExprSyntaxError("expr.bad-var", f"{p}/{i - shift}", "bad path segment", seg)
     if all(not callable(s) for s in segs):
         static = tuple(segs)
 
@@ -399,8 +412,14 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
             if isinstance(hay, str):
                 needle = a(s)
                 return isinstance(needle, str) and needle in hay
-            if isinstance(hay, list | tuple | Mapping | frozenset | set):
+            if isinstance(hay, list | tuple):
                 return a(s) in hay
+            if isinstance(hay, Mapping | frozenset | set):
+                needle = a(s)
+                try:
+                    return needle in hay
+                except TypeError:  # unhashable: never a key
+                    return False
             raise ExprEvalError(p, f"'in' needs a list, string or object, got {hay!r}")
 
         return contains
@@ -465,7 +484,7 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
     def working(s: Scope) -> int:
         cals = s.get("_calendars") or {}
         name = c(s)
-        cal = cals.get(name)
+        cal = cals.get(name) if isinstance(name, str) else None
         if cal is None:
             raise ExprEvalError(p, f"no calendar {name!r} in this definition")
         result: int = cal.working_days_between(_date(a(s), s, p), _date(b(s), s, p))
@@ -477,5 +496,5 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
 def _date(v: Any, s: Scope, p: str) -> dt.date:
     try:
         return parse_date(v, s.get("_tz"))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ExprEvalError(p, f"expected an ISO 8601 date, got {v!r}") from exc
