@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format"
     )
+    simulate.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also write the engine's log events (info level) to standard error",
+    )
     return parser
 
 
@@ -82,7 +88,13 @@ def _simulate(args: argparse.Namespace, out: TextIO) -> int:
     from paketflow.runtime import simulate  # lazily: validate must not need the runtime
 
     result: Any = simulate.main(
-        args.definition, args.scenario, lang=args.lang, fmt=args.format, out=out
+        args.definition,
+        args.scenario,
+        lang=args.lang,
+        fmt=args.format,
+        out=out,
+        err=sys.stderr,
+        verbose=args.verbose,
     )
     return int(result)
 

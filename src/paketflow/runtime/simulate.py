@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
 import attrs
+import structlog
 from jsonschema import Draft202012Validator
 
 from paketflow.calendar import zone
@@ -350,9 +352,13 @@ def main(
     fmt: str = "text",
     out: IO[str],
     err: IO[str] | None = None,
+    verbose: bool = False,
 ) -> int:
     """Run a scenario file against a definition file; print the timeline to ``out``.
-    Return 0 when every expectation holds, 1 when one fails, 2 when a file is bad."""
+    Return 0 when every expectation holds, 1 when one fails, 2 when a file is bad.
+
+    The engine logs to ``err`` at info level when ``verbose``, else not at all; the
+    global structlog configuration is never touched."""
     from paketflow.definition import load_definition
 
     err = err or out
@@ -366,6 +372,16 @@ def main(
     except ScenarioError as exc:
         err.write(f"{exc}\n")
         return 2
-    result = run_scenario(definition, scenario)
+    level = logging.INFO if verbose else logging.CRITICAL
+    logger = structlog.wrap_logger(
+        structlog.PrintLogger(err),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(sort_keys=True),
+        ],
+    )
+    result = run_scenario(definition, scenario, engine=Engine([definition], logger=logger))
     out.write((render_json(result) if fmt == "json" else render_text(result, lang)) + "\n")
     return 0 if result.ok else 1
