@@ -76,6 +76,10 @@ class MemoryStore:
                 continue  # stale entry: the instance moved on
             seen.add(iid)
             out.append(iid)
+        for iid in out:  # still due until the instance moves on: keep it indexed
+            nxt = self._instances[iid].next_deadline_at
+            if nxt is not None:
+                heapq.heappush(heap, (nxt, iid))
         return out
 
     def __len__(self) -> int:

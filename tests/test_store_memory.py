@@ -1,0 +1,209 @@
+"""The in-memory store: append/load/history, optimistic concurrency, idempotency
+records and the deadline index behind due()."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+import pytest
+
+from conftest import at
+from paketflow.errors import ConcurrencyError, DuplicateInstance, UnknownInstance
+from paketflow.runtime.model import ArmedDeadline, Event, Instance
+from paketflow.store.memory import MemoryStore
+
+
+def inst(iid: str = "i1", version: int = 1, due: dt.datetime | None = None, **kw: Any) -> Instance:
+    """An instance at ``version`` whose one deadline step (if any) is at ``due``."""
+    deadlines = (ArmedDeadline("TM", due, ((due, "!timeout"),)),) if due else ()
+    return Instance(
+        id=iid,
+        definition="mini",
+        definition_version="1.0.0",
+        definition_hash="h",
+        state=kw.pop("state", "DRAFT"),
+        data={},
+        version=version,
+        entered_at=at("2012-03-01"),
+        deadlines=deadlines,
+        **kw,
+    )
+
+
+def event(iid: str = "i1", seq: int = 1) -> Event:
+    return Event(
+        iid,
+        seq,
+        "started" if seq == 1 else "fired",
+        at("2012-03-01"),
+        None,
+        None,
+        None,
+        "DRAFT",
+        {},
+    )
+
+
+def started(store: MemoryStore, iid: str = "i1", due: dt.datetime | None = None) -> Instance:
+    i = inst(iid, 1, due)
+    store.append(i, [event(iid, 1)], expected_version=0)
+    return i
+
+
+def test_append_then_load_and_history() -> None:
+    """The latest snapshot is loaded; history lists every event in order."""
+    store = MemoryStore()
+    started(store)
+    second = inst("i1", 3, state="CHECK")
+    store.append(second, [event("i1", 2), event("i1", 3)], expected_version=1)
+    assert store.load("i1") is second
+    assert [e.seq for e in store.history("i1")] == [1, 2, 3]
+    assert len(store) == 1
+
+
+def test_history_is_a_copy() -> None:
+    """Mutating the returned history does not change the store."""
+    store = MemoryStore()
+    started(store)
+    store.history("i1").clear()
+    assert len(store.history("i1")) == 1
+
+
+def test_duplicate_instance_on_version_zero() -> None:
+    """Appending with expected version 0 when the instance exists raises
+    DuplicateInstance with the id, and changes nothing."""
+    store = MemoryStore()
+    first = started(store)
+    with pytest.raises(DuplicateInstance) as info:
+        store.append(inst("i1", 1, state="OTHER"), [event()], expected_version=0)
+    assert str(info.value) == "instance 'i1' already exists; choose another instance_id"
+    assert isinstance(info.value, ValueError)
+    assert store.load("i1") is first
+    assert len(store.history("i1")) == 1
+
+
+@pytest.mark.parametrize("expected", [0 + 2, 5])
+def test_concurrency_error_on_wrong_version(expected: int) -> None:
+    """A wrong expected version raises ConcurrencyError with an exact message and
+    records nothing."""
+    store = MemoryStore()
+    first = started(store)
+    with pytest.raises(ConcurrencyError) as info:
+        store.append(inst("i1", 9), [event("i1", 2)], expected_version=expected)
+    assert str(info.value) == (
+        f"instance 'i1' is at version 1, expected {expected}; reload it and retry the command"
+    )
+    assert store.load("i1") is first
+    assert len(store.history("i1")) == 1
+
+
+def test_unknown_instance_messages() -> None:
+    """load() and history() of an unknown id raise UnknownInstance (a KeyError) with
+    a readable message."""
+    store = MemoryStore()
+    for call in (store.load, store.history):
+        with pytest.raises(UnknownInstance) as info:
+            call("nope")
+        assert str(info.value) == (
+            "no instance 'nope' in this store; start it with Engine.start() first"
+        )
+        assert info.value.instance_id == "nope"
+        assert isinstance(info.value, KeyError)
+
+
+def test_idempotency_records() -> None:
+    """An idempotency key records (instance id, fingerprint, version after append)."""
+    store = MemoryStore()
+    store.append(inst("i1", 1), [event()], expected_version=0, idempotency=("k1", "fp1"))
+    store.append(inst("i1", 2), [event("i1", 2)], expected_version=1, idempotency=("k2", "fp2"))
+    assert store.idempotent("k1") == ("i1", "fp1", 1)
+    assert store.idempotent("k2") == ("i1", "fp2", 2)
+    assert store.idempotent("other") is None
+
+
+def test_failed_append_records_no_idempotency_key() -> None:
+    """A refused append does not record its idempotency key."""
+    store = MemoryStore()
+    started(store)
+    with pytest.raises(ConcurrencyError):
+        store.append(inst("i1", 3), [], expected_version=7, idempotency=("k", "fp"))
+    assert store.idempotent("k") is None
+
+
+# --------------------------------------------------------------------------- due()
+
+
+def test_due_returns_ids_at_or_before_now_earliest_first() -> None:
+    """due() returns instances whose next deadline step is <= now, earliest first;
+    later ones are not returned."""
+    store = MemoryStore()
+    started(store, "late", at("2012-03-20"))
+    started(store, "early", at("2012-03-10"))
+    started(store, "exact", at("2012-03-15"))
+    started(store, "future", at("2012-04-01"))
+    started(store, "none")
+    assert store.due(at("2012-03-15")) == ["early", "exact"]
+    assert store.due(at("2012-03-09")) == []
+
+
+def test_due_is_repeatable_while_nothing_changes() -> None:
+    """due() is a query: while an instance is still due and unchanged it is reported
+    again on the next call."""
+    store = MemoryStore()
+    started(store, "a", at("2012-03-10"))
+    assert store.due(at("2012-03-11")) == ["a"]
+    assert store.due(at("2012-03-11")) == ["a"]
+    assert store.due(at("2012-03-12")) == ["a"]
+
+
+def test_due_skips_stale_entries() -> None:
+    """When an instance's next deadline moves, its old heap entry is ignored."""
+    store = MemoryStore()
+    started(store, "a", at("2012-03-10"))
+    store.append(inst("a", 2, at("2012-03-20")), [event("a", 2)], expected_version=1)
+    assert store.due(at("2012-03-15")) == []
+    assert store.due(at("2012-03-20")) == ["a"]
+
+
+def test_due_forgets_instances_whose_deadlines_are_gone() -> None:
+    """An instance that left its deadlines behind is never due."""
+    store = MemoryStore()
+    started(store, "a", at("2012-03-10"))
+    store.append(inst("a", 2), [event("a", 2)], expected_version=1)
+    assert store.due(at("2013-01-01")) == []
+
+
+def test_due_never_returns_an_id_twice() -> None:
+    """An instance whose deadline moved away and back has two valid heap entries;
+    due() still returns it once."""
+    store = MemoryStore()
+    started(store, "a", at("2012-03-10"))
+    store.append(inst("a", 2, at("2012-03-12")), [event("a", 2)], expected_version=1)
+    store.append(inst("a", 3, at("2012-03-10")), [event("a", 3)], expected_version=2)
+    started(store, "b", at("2012-03-11"))
+    assert store.due(at("2012-03-31")) == ["a", "b"]
+
+
+def test_due_after_a_fired_step_moves_to_the_next_step() -> None:
+    """After a step fires (``fired`` advances), the instance is due at its next step."""
+    store = MemoryStore()
+    armed = ArmedDeadline(
+        "TM", at("2012-03-10"), ((at("2012-03-10"), "h1"), (at("2012-03-12"), "!timeout"))
+    )
+    first = attrs.evolve(inst("a", 1), deadlines=(armed,))
+    store.append(first, [event("a", 1)], expected_version=0)
+    assert store.due(at("2012-03-10")) == ["a"]
+    fired = attrs.evolve(first, version=2, deadlines=(attrs.evolve(armed, fired=1),))
+    store.append(fired, [event("a", 2)], expected_version=1)
+    assert store.due(at("2012-03-11")) == []
+    assert store.due(at("2012-03-12")) == ["a"]
+
+
+def test_due_same_time_order_is_by_id() -> None:
+    """Instances due at the same moment come out in id order (heap of (time, id))."""
+    store = MemoryStore()
+    for iid in ("c", "a", "b"):
+        started(store, iid, at("2012-03-10"))
+    assert store.due(at("2012-03-10")) == ["a", "b", "c"]
