@@ -34,6 +34,8 @@ def _set_in(root: Any, path: Sequence[Any], op: str, value: Any) -> Any:
     key = path[0]
     if isinstance(new, list):
         key = len(new) if key == "-" else int(key)
+        if key < 0:  # JSON Pointer has no negative indices
+            raise IndexError(f"list index {key} is out of range")
     if len(path) > 1:
         child = (
             new.get(key) if isinstance(new, dict) else (new[key] if 0 <= key < len(new) else None)
@@ -52,6 +54,8 @@ def _set_in(root: Any, path: Sequence[Any], op: str, value: Any) -> Any:
         value = (old or 0) + value
     elif op == "append":
         old = new.get(key) if isinstance(new, dict) else (new[key] if key < len(new) else None)
+        if old is not None and not isinstance(old, list | tuple):
+            raise TypeError(f"'append' needs a list, got {old!r}")
         value = [*(old or ()), value]
     _put(new, key, value)
     return new
