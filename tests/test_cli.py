@@ -87,7 +87,7 @@ def test_simulate_is_wired_to_the_runtime(monkeypatch: pytest.MonkeyPatch) -> No
 
     calls: list[tuple[Any, ...]] = []
 
-    def fake(definition: str, scenario: str, *, lang: str, fmt: str, out: Any) -> int:
+    def fake(definition: str, scenario: str, *, lang: str, fmt: str, out: Any, **_: Any) -> int:
         calls.append((definition, scenario, lang, fmt, out))
         return 3
 

@@ -131,10 +131,10 @@ def test_role_permission_is_checked_per_event(engine: Engine) -> None:
     err = refusal(engine.fire, iid, "cancel", actor=A1, at=at("2012-03-06"))
     assert err.codes == ("ERR_PERAN_TIDAK_BERWENANG",)
     assert err.reasons[0].message_en == (
-        "Role Member is not authorised to perform cancel. Authorised: HEAD."
+        "Role Member is not authorised to perform cancel. Authorised: Head."
     )
     assert err.reasons[0].message_id == (
-        "Peran Member (id) tidak berwenang melakukan cancel. Yang berwenang: HEAD."
+        "Peran Member (id) tidak berwenang melakukan cancel. Yang berwenang: Head (id)."
     )
 
 

@@ -40,6 +40,7 @@ BUILTIN_MESSAGES = frozenset(
         "ERR_EKSPRESI",
         "ERR_TIDAK_ADA_TANDA_TANGAN",
         "ERR_SUDAH_MENANDATANGANI",
+        "ERR_SLOT_PENUH",
         "ERR_DUPLIKAT_PERINTAH",
     }
 )

@@ -178,23 +178,9 @@ class Engine:
             if done is not None:
                 return done
         if cp.data_validator is not None:
-            errors = sorted(cp.data_validator.iter_errors(payload), key=lambda e: list(e.path))
-            if errors:
-                err = errors[0]
-                reason = self._reason(
-                    cp,
-                    "ERR_DATA_TIDAK_VALID",
-                    {
-                        "aksi": "start",
-                        "action": "start",
-                        "lokasi": _pointer(err.path),
-                        "location": _pointer(err.path),
-                        "rincian": err.message,
-                        "detail": err.message,
-                    },
-                    missing=(_pointer(err.path),),
-                )
-                self._refuse(instance_id, "start", actor, [reason])
+            reasons = self._schema_reasons(cp, cp.data_validator, payload, "start")
+            if reasons:
+                self._refuse(instance_id, "start", actor, reasons)
         state = d.states[d.initial]
         arm = self._arm_deadlines(cp, state, payload, when, ())
         sets = {"starter": [actor.id]}
@@ -376,12 +362,12 @@ class Engine:
             if events:
                 self.store.append(cur, events, expected_version=inst.version)
                 for ev in events:
-                    self.log.info(
-                        "deadline_escalated" if ev.type == "escalated" else "deadline_timed_out",
-                        instance_id=iid,
-                        step=ev.name,
-                        target=ev.target,
-                    )
+                    if ev.type == "escalated":
+                        self.log.info("deadline_escalated", instance_id=iid, step=ev.name)
+                    else:
+                        self.log.info(
+                            "deadline_timed_out", instance_id=iid, name=ev.name, target=ev.target
+                        )
                 out.extend(events)
         return out
 
@@ -453,23 +439,7 @@ class Engine:
             reasons.extend(self._missing_signatures(cp, inst, state, actor, payload, when))
         validator = cp.validators.get((state.id, name))
         if validator is not None:
-            for err in sorted(validator.iter_errors(payload), key=lambda e: list(e.path))[:3]:
-                ptr = _pointer(err.path)
-                reasons.append(
-                    self._reason(
-                        cp,
-                        "ERR_DATA_TIDAK_VALID",
-                        {
-                            "aksi": name,
-                            "action": name,
-                            "lokasi": ptr,
-                            "location": ptr,
-                            "rincian": err.message,
-                            "detail": err.message,
-                        },
-                        missing=(ptr,),
-                    )
-                )
+            reasons.extend(self._schema_reasons(cp, validator, payload, name))
         if reasons:
             raise _Rejection(reasons)
         scope = self._scope(cp, inst, actor, payload, when, inst.data)
@@ -744,7 +714,7 @@ class Engine:
         if mine and rule.distinct_persons:
             prev = mine[0]
             who = actor.name or actor.id
-            if prev.element is not None or any(s.element for s in rule.slots):
+            if prev.element is not None:
                 code, el = "ERR_SATU_ORANG_SATU_UNSUR", prev.element or prev.slot
                 raise _Rejection(
                     [
@@ -775,9 +745,9 @@ class Engine:
         roles = sorted({r for s in rule.slots for r in s.roles})
         if fits:
             who = actor.name or actor.id
-            raise _Rejection(
-                [self._reason(cp, "ERR_SUDAH_MENANDATANGANI", {"nama": who, "name": who})]
-            )
+            slots = [s.id for s in fits]
+            params = {"nama": who, "name": who, "slot": slots}
+            raise _Rejection([self._reason(cp, "ERR_SLOT_PENUH", params)])
         raise _Rejection([self._role_reason(cp, actor, "sign", roles)])
 
     def _role_reason(
@@ -788,6 +758,8 @@ class Engine:
         allowed = sorted(roles)
         lab_id = [d.roles[r].labels.id if r in d.roles else r for r in names]
         lab_en = [d.roles[r].labels.en if r in d.roles else r for r in names]
+        ok_id = [d.roles[r].labels.id if r in d.roles else r for r in allowed]
+        ok_en = [d.roles[r].labels.en if r in d.roles else r for r in allowed]
         return self._reason(
             cp,
             "ERR_PERAN_TIDAK_BERWENANG",
@@ -796,8 +768,8 @@ class Engine:
                 "role": lab_en,
                 "aksi": action,
                 "action": action,
-                "berwenang": allowed,
-                "authorised": allowed,
+                "berwenang": ok_id,
+                "authorised": ok_en,
             },
             fix=tuple(allowed),
         )
@@ -829,7 +801,8 @@ class Engine:
         data: Mapping[str, Any],
         when: dt.datetime,
         armed: tuple[str, ...],
-    ) -> list[ArmedDeadline]:
+    ) -> list[dict[str, Any]]:
+        """The deadlines of ``state`` to arm on entry at ``when``, in their JSON form."""
         out = []
         for dl in state.deadlines:
             if dl.id in armed:
@@ -841,7 +814,7 @@ class Engine:
             if dl.timeout is not None:
                 steps.append((self._offset(cp, due, dl.timeout.after), "!timeout"))
             steps.sort(key=lambda s: s[0])
-            out.append(ArmedDeadline(dl.id, due, tuple(steps)))
+            out.append(ArmedDeadline(dl.id, due, tuple(steps)).as_dict())
         return out
 
     def _due(
@@ -904,8 +877,8 @@ class Engine:
                     "days": days,
                     "tanggal": to_local_date(armed.due, cp.tz).isoformat(),
                     "date": to_local_date(armed.due, cp.tz).isoformat(),
-                    "penerima": list(esc.notify),
-                    "recipient": list(esc.notify),
+                    "penerima": [d.roles[r].labels.id for r in esc.notify if r in d.roles],
+                    "recipient": [d.roles[r].labels.en for r in esc.notify if r in d.roles],
                     "alasan": f"{label.id}: batas waktu {to_local_date(armed.due, cp.tz)}",
                     "reason": f"{label.en}: deadline {to_local_date(armed.due, cp.tz)}",
                 }
@@ -947,7 +920,9 @@ class Engine:
             delta["flags_on"] = sorted(flags_on - inst.flags)
         if flags_off & inst.flags:
             delta["flags_off"] = sorted(flags_off & inst.flags)
-        self._transition_deadlines(cp, inst, d.states[target], data, now, delta)
+        # The timeout happened at its scheduled time, whenever tick() noticed it: the
+        # next state's deadlines count from then, so they do not depend on tick cadence.
+        self._transition_deadlines(cp, inst, d.states[target], data, when, delta)
         disarm = delta.setdefault("disarm", [])
         if armed.id not in disarm:
             disarm.append(armed.id)
@@ -1066,23 +1041,47 @@ class Engine:
         )
         raise Refused(instance_id, command, reasons)
 
+    def _schema_reasons(
+        self, cp: CompiledProcess, validator: Any, payload: Mapping[str, Any], action: str
+    ) -> list[Reason]:
+        """Up to three ERR_DATA_TIDAK_VALID reasons, each naming the JSON Pointer of the
+        offending (or missing) field."""
+        out = []
+        for err in sorted(validator.iter_errors(payload), key=lambda e: list(e.path))[:3]:
+            path = list(err.path)
+            if err.validator == "required" and isinstance(err.instance, Mapping):
+                absent = [k for k in err.validator_value if k not in err.instance]
+                path += absent[:1]
+            ptr = _pointer(path)
+            params = {
+                "aksi": action,
+                "action": action,
+                "lokasi": ptr,
+                "location": ptr,
+                "rincian": err.message,
+                "detail": err.message,
+            }
+            out.append(self._reason(cp, "ERR_DATA_TIDAK_VALID", params, missing=(ptr,)))
+        return out
+
     def _idempotent(self, key: str, instance_id: str, command: list[Any]) -> Instance | None:
         hit = self.store.idempotent(key)
         if hit is None:
             return None
         iid, fingerprint, _version = hit
         if iid != instance_id or fingerprint != _fingerprint(command):
-            raise Refused(
-                instance_id,
-                str(command[0]),
-                [
-                    Reason(
-                        "ERR_DUPLIKAT_PERINTAH",
-                        render(BUILTIN["ERR_DUPLIKAT_PERINTAH"][0], {"kunci": key}),
-                        render(BUILTIN["ERR_DUPLIKAT_PERINTAH"][1], {"key": key}),
-                    )
-                ],
+            tid, ten = BUILTIN["ERR_DUPLIKAT_PERINTAH"]
+            params = {"kunci": key, "key": key}
+            reason = Reason(
+                "ERR_DUPLIKAT_PERINTAH", render(tid, params), render(ten, params), params=params
             )
+            self.log.info(
+                "command_refused",
+                instance_id=instance_id,
+                command=str(command[0]),
+                codes=[reason.code],
+            )
+            raise Refused(instance_id, str(command[0]), [reason])
         return self.store.load(iid)
 
     def _when(self, at: dt.datetime | None) -> dt.datetime:

@@ -129,14 +129,14 @@ def _deadlines(
     current: tuple[ArmedDeadline, ...], d: Mapping[str, Any]
 ) -> tuple[ArmedDeadline, ...]:
     gone = set(d.get("disarm", ()))
-    fired = dict(d.get("fired", {}))
+    fired: dict[str, int] = dict(d.get("fired", {}))
     out = [
         attrs.evolve(a, fired=fired[a.id]) if a.id in fired else a
         for a in current
         if a.id not in gone
     ]
     for a in d.get("arm", ()):
-        out.append(a)
+        out.append(ArmedDeadline.from_dict(a))
     return tuple(out)
 
 

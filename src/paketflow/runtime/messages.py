@@ -30,6 +30,10 @@ BUILTIN: Mapping[str, tuple[str, str]] = {
         "{nama} sudah menandatangani pada tahap ini.",
         "{name} has already signed in this state.",
     ),
+    "ERR_SLOT_PENUH": (
+        "Tanda tangan untuk {slot} sudah lengkap; {nama} tidak diperlukan lagi.",
+        "The signatures for {slot} are complete; {name} is not needed there.",
+    ),
     "ERR_TIDAK_ADA_TANDA_TANGAN": (
         "Tahap {tahap} tidak memerlukan tanda tangan.",
         "State {state} collects no signatures.",

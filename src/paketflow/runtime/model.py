@@ -81,6 +81,24 @@ class ArmedDeadline:
     def next_at(self) -> dt.datetime | None:
         return self.steps[self.fired][0] if self.fired < len(self.steps) else None
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form, as recorded in ``arm`` deltas."""
+        return {
+            "id": self.id,
+            "due": self.due.isoformat(),
+            "steps": [[when.isoformat(), step] for when, step in self.steps],
+            "fired": self.fired,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ArmedDeadline:
+        return cls(
+            d["id"],
+            dt.datetime.fromisoformat(d["due"]),
+            tuple((dt.datetime.fromisoformat(w), str(s)) for w, s in d["steps"]),
+            int(d.get("fired", 0)),
+        )
+
 
 @attrs.frozen
 class Notice:
@@ -102,6 +120,16 @@ class Notice:
             "notify": list(self.notify),
             "params": dict(self.params),
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Notice:
+        return cls(
+            d["code"],
+            d["message"]["id"],
+            d["message"]["en"],
+            tuple(d.get("notify", ())),
+            dict(d.get("params", {})),
+        )
 
 
 @attrs.frozen
@@ -177,6 +205,31 @@ class Event:
     def canonical(self) -> bytes:
         """Canonical JSON bytes (sorted keys, no spaces, UTF-8)."""
         return canonical_json(self.as_dict())
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Event:
+        """Rebuild an event from :meth:`as_dict` (what stores persist).
+
+        Raises ``ValueError`` for a format this version cannot read."""
+        if d.get("format") != EVENT_FORMAT:
+            raise ValueError(
+                f"event format {d.get('format')!r} is not supported (this paketflow reads "
+                f"format {EVENT_FORMAT}); upgrade paketflow or migrate the store"
+            )
+        return cls(
+            instance_id=d["instance"],
+            seq=int(d["seq"]),
+            type=d["type"],
+            at=dt.datetime.fromisoformat(d["at"]),
+            actor=Actor.from_dict(d["actor"]) if d.get("actor") else None,
+            name=d.get("name"),
+            source=d.get("source"),
+            target=d.get("target"),
+            delta=d.get("delta", {}),
+            inputs=d.get("inputs", {}),
+            notices=tuple(Notice.from_dict(n) for n in d.get("notices", ())),
+            format=EVENT_FORMAT,
+        )
 
 
 def _jsonify(value: Any) -> Any:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 import attrs
 import structlog
@@ -21,7 +22,7 @@ from jsonschema import Draft202012Validator
 
 from paketflow.calendar import zone
 from paketflow.definition.model import ProcessDefinition
-from paketflow.errors import DefinitionError, Reason, Refused, ScenarioError
+from paketflow.errors import DefinitionError, PaketflowError, Reason, Refused, ScenarioError
 from paketflow.runtime.engine import Engine
 from paketflow.runtime.model import Actor, Event, Instance, Notice
 
@@ -152,6 +153,13 @@ def run_scenario(
     engine: Engine | None = None,
 ) -> ScenarioResult:
     """Run ``scenario`` on ``engine`` (default: a fresh engine with ``definition``)."""
+    wanted = scenario.get("definition")
+    bases = {definition.id, (definition.extends or "").split("@")[0]}
+    if wanted is not None and wanted not in bases:
+        raise ScenarioError(
+            f"scenario {scenario['id']!r} is written for definition {wanted!r}, not "
+            f"{definition.key}; pass the matching definition file"
+        )
     engine = engine or Engine([definition])
     tz = zone(definition.timezone)
     actors = scenario.get("actors", {})
@@ -192,6 +200,9 @@ def run_scenario(
         except Refused as refusal:
             accepted = False
             reasons = refusal.reasons
+        except PaketflowError as exc:  # e.g. a step before `start`: report, do not crash
+            accepted = False
+            reasons = (Reason("ERR_SKENARIO", str(exc), str(exc)),)
         if instance is not None and cmd != "start":
             instance = engine.get(iid)
         failures = _check(step.get("expect", {}), accepted, reasons, notices, ticked, instance)
@@ -351,7 +362,7 @@ def main(
     lang: str = "en",
     fmt: str = "text",
     out: IO[str],
-    err: IO[str] | None = None,
+    err: TextIO | None = None,
     verbose: bool = False,
 ) -> int:
     """Run a scenario file against a definition file; print the timeline to ``out``.
@@ -361,7 +372,7 @@ def main(
     global structlog configuration is never touched."""
     from paketflow.definition import load_definition
 
-    err = err or out
+    err = err or sys.stderr
     try:
         definition = load_definition(definition_path)
         scenario = load_scenario(scenario_path)
@@ -382,6 +393,10 @@ def main(
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
     )
-    result = run_scenario(definition, scenario, engine=Engine([definition], logger=logger))
+    try:
+        result = run_scenario(definition, scenario, engine=Engine([definition], logger=logger))
+    except ScenarioError as exc:
+        err.write(f"{exc}\n")
+        return 2
     out.write((render_json(result) if fmt == "json" else render_text(result, lang)) + "\n")
     return 0 if result.ok else 1
