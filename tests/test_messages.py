@@ -153,3 +153,11 @@ def test_builtin_example() -> None:
     assert render(text_en, params) == (
         "Role MEMBER is not authorised to perform submit. Authorised: HEAD, CHECKER."
     )
+
+
+def test_loader_knows_exactly_the_builtin_codes() -> None:
+    """The definition loader accepts exactly the engine's built-in message codes
+    without a declaration (the two lists cannot drift apart)."""
+    from paketflow.definition import BUILTIN_MESSAGES
+
+    assert frozenset(BUILTIN) == BUILTIN_MESSAGES

@@ -132,3 +132,16 @@ def test_refused_command_on_paket_changes_nothing() -> None:
         engine.fire("saigon-2012", "audit_dicatat", actor=Actor("x", {"LURAH"}))
     assert engine.get("saigon-2012") == before
     assert engine.history("saigon-2012") == history
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_history_round_trips_through_canonical_json(scenario: str) -> None:
+    """Every recorded event survives canonical JSON (what durable stores will persist)
+    unchanged, and the decoded history replays to the live instance."""
+    result, engine = run(scenario)
+    inst = result.instance
+    assert inst is not None
+    history = engine.history(inst.id)
+    decoded = [paketflow.Event.from_dict(json.loads(e.canonical())) for e in history]
+    assert decoded == history
+    assert paketflow.replay(engine.definition(inst.definition_hash), decoded) == inst
