@@ -142,6 +142,8 @@ _NUMBER = (int, float)
 
 
 def _lookup(value: Any, seg: Any) -> Any:
+    if type(value) is dict and type(seg) is str:  # the hot path: plain JSON objects
+        return value.get(seg)
     if isinstance(value, Mapping):
         return value.get(seg if isinstance(seg, str) else str(seg))
     if isinstance(value, list | tuple):
