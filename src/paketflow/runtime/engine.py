@@ -173,10 +173,9 @@ class Engine:
         if instance_id is None:
             seed = json.dumps([d.hash, actor.id, when.isoformat(), payload], sort_keys=True)
             instance_id = f"{d.id}-{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
-        if idempotency_key is not None:
-            done = self._idempotent(idempotency_key, instance_id, ["start", d.hash, payload])
-            if done is not None:
-                return done
+        done, record = self._idempotency(idempotency_key, instance_id, ["start", d.hash, payload])
+        if done is not None:
+            return done
         if cp.data_validator is not None:
             reasons = self._schema_reasons(cp, cp.data_validator, payload, "start")
             if reasons:
@@ -202,10 +201,7 @@ class Engine:
             },
         )
         instance = apply_event(None, event)
-        key = (
-            (idempotency_key, _fingerprint(["start", d.hash, payload])) if idempotency_key else None
-        )
-        self.store.append(instance, [event], expected_version=0, idempotency=key)
+        self.store.append(instance, [event], expected_version=0, idempotency=record)
         self.log.info(
             "instance_started",
             instance_id=instance_id,
@@ -227,10 +223,9 @@ class Engine:
         """Add ``actor``'s signature to the current state's signature rule (the first
         free slot the actor fits, or ``slot``)."""
         when = self._when(at)
-        if idempotency_key is not None:
-            done = self._idempotent(idempotency_key, instance_id, ["sign", actor.id, slot])
-            if done is not None:
-                return done
+        done, record = self._idempotency(idempotency_key, instance_id, ["sign", actor.id, slot])
+        if done is not None:
+            return done
         inst = self.store.load(instance_id)
         cp = self._by_hash[inst.definition_hash]
         try:
@@ -261,8 +256,7 @@ class Engine:
             delta,
         )
         new = apply_event(inst, event)
-        key = (idempotency_key, _fingerprint(["sign", actor.id, slot])) if idempotency_key else None
-        self.store.append(new, [event], expected_version=inst.version, idempotency=key)
+        self.store.append(new, [event], expected_version=inst.version, idempotency=record)
         self.log.info(
             "signature_added",
             instance_id=instance_id,
@@ -290,12 +284,10 @@ class Engine:
         """
         when = self._when(at)
         payload = _plain(data or {})
-        if idempotency_key is not None:
-            done = self._idempotent(
-                idempotency_key, instance_id, ["fire", event, actor.id, payload]
-            )
-            if done is not None:
-                return done
+        command = ["fire", event, actor.id, payload]
+        done, record = self._idempotency(idempotency_key, instance_id, command)
+        if done is not None:
+            return done
         inst = self.store.load(instance_id)
         cp = self._by_hash[inst.definition_hash]
         try:
@@ -303,12 +295,7 @@ class Engine:
         except _Rejection as rej:
             self._refuse(instance_id, event, actor, rej.reasons)
         new = apply_event(inst, rec)
-        key = (
-            (idempotency_key, _fingerprint(["fire", event, actor.id, payload]))
-            if idempotency_key
-            else None
-        )
-        self.store.append(new, [rec], expected_version=inst.version, idempotency=key)
+        self.store.append(new, [rec], expected_version=inst.version, idempotency=record)
         if new.state != inst.state:
             self.log.info(
                 "transition_taken",
@@ -1064,12 +1051,20 @@ class Engine:
             out.append(self._reason(cp, "ERR_DATA_TIDAK_VALID", params, missing=(ptr,)))
         return out
 
-    def _idempotent(self, key: str, instance_id: str, command: list[Any]) -> Instance | None:
+    def _idempotency(
+        self, key: str | None, instance_id: str, command: list[Any]
+    ) -> tuple[Instance | None, tuple[str, str] | None]:
+        """``(done, record)``: ``done`` is the current snapshot when this exact command
+        was already applied under ``key``; ``record`` is what to store with the new
+        events. The same key for a different command is refused."""
+        if key is None:
+            return None, None
+        fingerprint = _fingerprint(command)
         hit = self.store.idempotent(key)
         if hit is None:
-            return None
-        iid, fingerprint, _version = hit
-        if iid != instance_id or fingerprint != _fingerprint(command):
+            return None, (key, fingerprint)
+        iid, recorded, _version = hit
+        if iid != instance_id or recorded != fingerprint:
             tid, ten = BUILTIN["ERR_DUPLIKAT_PERINTAH"]
             params = {"kunci": key, "key": key}
             reason = Reason(
@@ -1082,7 +1077,7 @@ class Engine:
                 codes=[reason.code],
             )
             raise Refused(instance_id, str(command[0]), [reason])
-        return self.store.load(iid)
+        return self.store.load(iid), (key, fingerprint)
 
     def _when(self, at: dt.datetime | None) -> dt.datetime:
         when = self.clock.now() if at is None else at
