@@ -20,6 +20,7 @@ SCENARIOS = {
     "sc-2-mekar-sari-2013.json": "paket.json",
     "sc-3-tanjung-sari-2013.json": "paket.json",
     "sc-4-tranche-blocked.json": "paket.json",
+    "sc-5-batas-revisi.json": "paket.json",
 }
 
 
