@@ -420,7 +420,7 @@ SEMANTIC: list[tuple[str, Callable[[dict[str, Any]], Any], str, str]] = [
         "removed role",
         lambda d: d["roles"].pop("PENYUSUN"),
         "ref.role",
-        f"{S}/DRAF/on/ajukan/roles/0",
+        f"{S}/DRAF/on/ajukan/guards/0/fix/0",
     ),
     (
         "undeclared event",
@@ -450,7 +450,7 @@ SEMANTIC: list[tuple[str, Callable[[dict[str, Any]], Any], str, str]] = [
         "undeclared message",
         lambda d: d["messages"].clear(),
         "ref.message",
-        f"{S}/DRAF/on/ajukan/alternatives/1/notices/0/code",
+        f"{S}/DRAF/deadlines/TM/escalations/t1/message",
     ),
     (
         "unreachable",
@@ -599,9 +599,19 @@ def test_all_problems_are_reported_at_once_sorted_by_pointer() -> None:
         "duration.invalid",
         "gateway.otherwise",
         "ref.role",
-        "ref.role",
     ]
     assert [p.pointer for p in got] == sorted(p.pointer for p in got)
+
+
+def test_one_undefined_name_referenced_twice_is_one_root_problem() -> None:
+    """A removed role that is still referenced in several places is reported once, at
+    its first place, with the count of the others (cascades folded)."""
+    (problem,) = problems_of(mutated(lambda d: d["roles"].pop("PENYUSUN")))
+    assert problem.code == "ref.role"
+    assert problem.pointer == f"{S}/DRAF/on/ajukan/guards/0/fix/0"
+    assert problem.message == (
+        "undefined role 'PENYUSUN'; referenced at 1 more place: /states/DRAF/on/ajukan/roles/0"
+    )
 
 
 def test_dangling_target_is_one_problem_not_graph_echoes() -> None:

@@ -14,6 +14,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from paketflow.definition import _patch
 from paketflow.definition._build import Builder
 from paketflow.definition._schema_errors import validate
@@ -88,7 +90,25 @@ def _safe_name(source: Any) -> str:
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: p.pointer)
+    """Sort by pointer and fold repeated dangling references: one undefined name
+    referenced in many places is one root problem, reported at its first place with
+    a count of the others."""
+    ordered = sorted(problems, key=lambda p: p.pointer)
+    groups: dict[tuple[str, str, str], list[Problem]] = {}
+    for p in ordered:
+        if p.code.startswith("ref.") and isinstance(p.value, str):
+            groups.setdefault((p.code, p.file, p.value), []).append(p)
+    out: list[Problem] = []
+    for p in ordered:
+        group = groups.get((p.code, p.file, p.value)) if isinstance(p.value, str) else None
+        if group is None or len(group) == 1:
+            out.append(p)
+        elif group[0] is p:
+            more = len(group) - 1
+            shown = ", ".join(q.pointer for q in group[1:4]) + (", …" if more > 3 else "")
+            msg = f"{p.message}; referenced at {more} more place{'s' if more > 1 else ''}: {shown}"
+            out.append(attrs.evolve(p, message=msg))
+    return out
 
 
 def _load(source: Any, base: BaseArg, chain: tuple[str, ...]) -> ProcessDefinition:
