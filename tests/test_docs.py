@@ -85,3 +85,16 @@ def test_every_docs_page_exists() -> None:
     for name in ("index", "concepts", "api", "cli", "scenarios", "logging", "glossary"):
         path = DOCS / f"{name}.md"
         assert path.is_file() and path.stat().st_size > 500, path
+
+
+def test_readme_example_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Python example in README.md runs as written and prints what it promises."""
+    (block,) = _PYTHON_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    monkeypatch.chdir(ROOT)
+    with structlog.testing.capture_logs():
+        exec(compile(block, "README.md", "exec"), {"__name__": "__readme__"})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("ERR_PERAN_TIDAK_BERWENANG | Peran Ketua PAKEM")
+    assert out[1:] == ["SOSIALISASI", "True"]

@@ -1026,7 +1026,7 @@ class Engine:
             actor=actor.id,
             codes=[r.code for r in reasons],
         )
-        raise Refused(instance_id, command, reasons)
+        raise Refused(instance_id, command, reasons) from None
 
     def _schema_reasons(
         self, cp: CompiledProcess, validator: Any, payload: Mapping[str, Any], action: str
