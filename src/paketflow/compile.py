@@ -23,6 +23,7 @@ import attrs
 from jsonschema import Draft202012Validator
 from transitions import Machine
 
+from paketflow._fastschema import fast_predicate
 from paketflow.calendar import WorkingCalendar, zone
 from paketflow.definition.model import ProcessDefinition
 
@@ -58,11 +59,19 @@ class CompiledProcess:
     calendars: Mapping[str, WorkingCalendar] = attrs.field(repr=False)
     tz: Any = attrs.field(repr=False)
     roots: frozenset[str] = attrs.field(repr=False, default=frozenset())
+    internal: frozenset[tuple[str, str, int]] = attrs.field(repr=False, default=frozenset())
+    fast: Mapping[tuple[str, str], Callable[[Any], bool]] = attrs.field(repr=False, factory=dict)
 
     def move(self, source: str, trigger: str, choice: int) -> str:
         """Run ``trigger`` from ``source`` taking alternative ``choice``; return the
         resulting state. Raises ``RuntimeError`` if the machine refuses (which means
-        the engine and the compiled machine disagree: a bug, never a user error)."""
+        the engine and the compiled machine disagree: a bug, never a user error).
+
+        Internal alternatives (no state change, compiled with ``dest=None``) have
+        nothing for the machine to do, so they are answered from the compiled table
+        without a trigger: they are on the engine's hot path."""
+        if (source, trigger, choice) in self.internal:
+            return source
         cursor = _Cursor(source)
         if not self.machine.events[trigger].trigger(cursor, choice=choice):
             raise RuntimeError(f"machine refused {trigger!r} from {source!r} (choice {choice})")
@@ -72,21 +81,28 @@ class CompiledProcess:
 def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
     """Build the shared machine and validators of ``definition``."""
     transitions: list[dict[str, Any]] = []
+    internal: set[tuple[str, str, int]] = set()
+    fast: dict[tuple[str, str], Callable[[Any], bool]] = {}
     validators: dict[tuple[str, str], Draft202012Validator] = {}
     for state in definition.states.values():
         for event, tr in state.transitions.items():
             for i, alt in enumerate(tr.alternatives):
-                internal = alt.target == state.id and not tr.reenter
+                is_internal = alt.target == state.id and not tr.reenter
+                if is_internal:
+                    internal.add((state.id, event, i))
                 transitions.append(
                     {
                         "trigger": event,
                         "source": state.id,
-                        "dest": None if internal else alt.target,
+                        "dest": None if is_internal else alt.target,
                         "conditions": [_choice(i)],
                     }
                 )
             if tr.data_schema is not None:
                 validators[(state.id, event)] = Draft202012Validator(dict(tr.data_schema))
+                check = fast_predicate(tr.data_schema)
+                if check is not None:
+                    fast[(state.id, event)] = check
         for deadline in state.deadlines:
             if deadline.timeout is None:
                 continue
@@ -130,6 +146,8 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
         calendars=calendars,
         tz=zone(definition.timezone),
         roots=_roots(definition.document),
+        internal=frozenset(internal),
+        fast=fast,
     )
 
 

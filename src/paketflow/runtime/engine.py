@@ -426,7 +426,9 @@ class Engine:
             reasons.extend(self._missing_signatures(cp, inst, state, actor, payload, when))
         validator = cp.validators.get((state.id, name))
         if validator is not None:
-            reasons.extend(self._schema_reasons(cp, validator, payload, name))
+            fast = cp.fast.get((state.id, name))
+            if fast is None or not fast(payload):  # jsonschema only when it may fail
+                reasons.extend(self._schema_reasons(cp, validator, payload, name))
         if reasons:
             raise _Rejection(reasons)
         scope = self._scope(cp, inst, actor, payload, when, inst.data)
