@@ -291,10 +291,10 @@ class Engine:
         inst = self.store.load(instance_id)
         cp = self._by_hash[inst.definition_hash]
         try:
-            rec = self._decide(cp, inst, event, actor, payload, when)
+            rec, data_after = self._decide(cp, inst, event, actor, payload, when)
         except _Rejection as rej:
             self._refuse(instance_id, event, actor, rej.reasons)
-        new = apply_event(inst, rec)
+        new = apply_event(inst, rec, data=data_after)
         self.store.append(new, [rec], expected_version=inst.version, idempotency=record)
         if new.state != inst.state:
             self.log.info(
@@ -395,7 +395,10 @@ class Engine:
         when: dt.datetime,
         *,
         check_only: bool = False,
-    ) -> Event:
+    ) -> tuple[Event, Mapping[str, Any]]:
+        """The event recording the decision, and the data it results in (already
+        computed while deciding, so the fold need not apply the same operations
+        again). Raises ``_Rejection`` with every reason."""
         d = cp.definition
         state = d.states[inst.state]
         tr = state.transitions.get(name)
@@ -458,7 +461,7 @@ class Engine:
         if reasons:
             raise _Rejection(reasons)
         if check_only:
-            return _NO_EVENT  # type: ignore[no-any-return]
+            return _NO_EVENT, inst.data  # allowed(): the checks passed, nothing to record
         # -- accepted: compute the consequences ------------------------------------
         ops: list[list[Any]] = []
         flags_on: set[str] = set()
@@ -502,7 +505,7 @@ class Engine:
             delta["flags_off"] = sorted(flags_off & inst.flags)
         if sets:
             delta["sets"] = sets
-        return Event(
+        event = Event(
             inst.id,
             inst.version + 1,
             "fired",
@@ -515,6 +518,7 @@ class Engine:
             inputs,
             tuple(notices),
         )
+        return event, data
 
     def _effects(
         self,
