@@ -25,7 +25,7 @@ from transitions import Machine
 
 from paketflow._fastschema import fast_predicate
 from paketflow.calendar import WorkingCalendar, zone
-from paketflow.definition.model import ProcessDefinition
+from paketflow.definition.model import Deadline, ProcessDefinition
 
 __all__ = ["CompiledProcess", "compile_definition"]
 
@@ -61,6 +61,7 @@ class CompiledProcess:
     roots: frozenset[str] = attrs.field(repr=False, default=frozenset())
     internal: frozenset[tuple[str, str, int]] = attrs.field(repr=False, default=frozenset())
     fast: Mapping[tuple[str, str], Callable[[Any], bool]] = attrs.field(repr=False, factory=dict)
+    deadlines: Mapping[str, Deadline] = attrs.field(repr=False, factory=dict)
 
     def move(self, source: str, trigger: str, choice: int) -> str:
         """Run ``trigger`` from ``source`` taking alternative ``choice``; return the
@@ -148,6 +149,7 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
         roots=_roots(definition.document),
         internal=frozenset(internal),
         fast=fast,
+        deadlines={dl.id: dl for st in definition.states.values() for dl in st.deadlines},
     )
 
 

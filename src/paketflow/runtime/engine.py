@@ -412,8 +412,8 @@ class Engine:
                         {
                             "aksi": name,
                             "action": name,
-                            "tahap": _label(state.labels, "id"),
-                            "state": _label(state.labels, "en"),
+                            "tahap": state.labels.id,
+                            "state": state.labels.en,
                             "berlaku": sorted(state.transitions),
                             "available": sorted(state.transitions),
                         },
@@ -778,8 +778,7 @@ class Engine:
         when: dt.datetime,
         delta: dict[str, Any],
     ) -> None:
-        d = cp.definition
-        disarm = [a.id for a in inst.deadlines if target.id not in _scope_of(d, a.id)]
+        disarm = [a.id for a in inst.deadlines if target.id not in cp.deadlines[a.id].scope]
         if disarm:
             delta["disarm"] = disarm
         kept = tuple(a.id for a in inst.deadlines if a.id not in disarm)
@@ -850,7 +849,7 @@ class Engine:
         self, cp: CompiledProcess, inst: Instance, armed: ArmedDeadline, now: dt.datetime
     ) -> Event:
         d = cp.definition
-        dl = _deadline(d, armed.id)
+        dl = cp.deadlines[armed.id]
         when, step = armed.steps[armed.fired]
         fired = {armed.id: armed.fired + 1}
         if step != "!timeout":
@@ -1098,25 +1097,9 @@ class Engine:
 _NO_EVENT: Any = None
 
 
-def _deadline(d: ProcessDefinition, deadline_id: str) -> Deadline:
-    for state in d.states.values():
-        for dl in state.deadlines:
-            if dl.id == deadline_id:
-                return dl
-    raise KeyError(deadline_id)
-
-
-def _scope_of(d: ProcessDefinition, deadline_id: str) -> tuple[str, ...]:
-    return _deadline(d, deadline_id).scope
-
-
 def _first_due(inst: Instance) -> dt.datetime | None:
     dues = [a.due for a in inst.deadlines]
     return min(dues) if dues else None
-
-
-def _label(labels: Labels, lang: str) -> str:
-    return labels.get(lang)
 
 
 def _strs(value: Any) -> tuple[str, ...]:
