@@ -1,0 +1,91 @@
+"""Deadlines: armed on state entry (the due instant and the times of its tiers and
+timeout computed once), disarmed outside their scope, offsets in working days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from paketflow.calendar import to_local_date
+from paketflow.compile import CompiledProcess
+from paketflow.definition.model import Deadline, Offset, State
+from paketflow.errors import Reason
+from paketflow.runtime._rules import evaluate
+from paketflow.runtime.model import ArmedDeadline, Instance
+
+
+def transition_deadlines(
+    cp: CompiledProcess,
+    inst: Instance,
+    target: State,
+    data: Mapping[str, Any],
+    when: dt.datetime,
+    delta: dict[str, Any],
+) -> None:
+    """Record in ``delta`` the deadlines that entering ``target`` disarms (those whose
+    scope it is not in) and arms (its own, unless still armed)."""
+    disarm = [a.id for a in inst.deadlines if target.id not in cp.deadlines[a.id].scope]
+    if disarm:
+        delta["disarm"] = disarm
+    kept = tuple(a.id for a in inst.deadlines if a.id not in disarm)
+    arm = arm_deadlines(cp, target, data, when, kept)
+    if arm:
+        delta["arm"] = arm
+
+
+def arm_deadlines(
+    cp: CompiledProcess,
+    state: State,
+    data: Mapping[str, Any],
+    when: dt.datetime,
+    armed: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """The deadlines of ``state`` to arm on entry at ``when``, in their JSON form."""
+    out = []
+    for dl in state.deadlines:
+        if dl.id in armed:
+            continue
+        due = due_at(cp, dl, data, when)
+        if due is None:
+            continue  # a date deadline whose date is not in the data yet
+        steps = [(offset_at(cp, due, esc.after), esc.id) for esc in dl.escalations]
+        if dl.timeout is not None:
+            steps.append((offset_at(cp, due, dl.timeout.after), "!timeout"))
+        steps.sort(key=lambda s: s[0])
+        out.append(ArmedDeadline(dl.id, due, tuple(steps)).as_dict())
+    return out
+
+
+def due_at(
+    cp: CompiledProcess, dl: Deadline, data: Mapping[str, Any], when: dt.datetime
+) -> dt.datetime | None:
+    due = dl.due
+    tz = cp.tz
+    if due.kind == "duration":
+        assert due.duration is not None
+        return due.duration.add_to(when, tz)
+    if due.kind == "workingDays":
+        assert due.working_days is not None and due.calendar is not None
+        day = cp.calendars[due.calendar].add_working_days(to_local_date(when, tz), due.working_days)
+        return dt.datetime.combine(day, dt.time(0), tz)
+    assert due.date is not None
+    errors: list[Reason] = []
+    value = evaluate(cp, due.date, {"data": data, "at": when.isoformat(), "_tz": tz}, errors)
+    if value is None or errors:
+        return None
+    try:
+        if isinstance(value, str) and len(value) > 10:
+            moment = dt.datetime.fromisoformat(value)
+            return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        return dt.datetime.combine(dt.date.fromisoformat(str(value)), dt.time(0), tz)
+    except ValueError:
+        return None
+
+
+def offset_at(cp: CompiledProcess, due: dt.datetime, off: Offset) -> dt.datetime:
+    if off.duration is not None:
+        return off.duration.add_to(due, cp.tz)
+    assert off.working_days is not None and off.calendar is not None
+    day = cp.calendars[off.calendar].add_working_days(to_local_date(due, cp.tz), off.working_days)
+    return dt.datetime.combine(day, dt.time(0), cp.tz)

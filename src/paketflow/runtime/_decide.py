@@ -1,0 +1,332 @@
+"""Deciding a command: from a snapshot, an actor and a payload to either every
+reason for refusing it or the event that records the decision (with the data it
+produces). Deadline steps that fall due are decided here too."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from paketflow.calendar import to_local_date
+from paketflow.compile import TIMEOUT_PREFIX, CompiledProcess
+from paketflow.definition.model import Effect
+from paketflow.definition.model import Notice as NoticeSpec
+from paketflow.errors import Reason
+from paketflow.expr import Expr, PathSegment
+from paketflow.runtime._deadlines import transition_deadlines
+from paketflow.runtime._rules import (
+    Rejection,
+    build_scope,
+    evaluate,
+    exclusions,
+    expr_reason,
+    first_due,
+    make_notice,
+    make_reason,
+    missing_signatures,
+    plain,
+    role_reason,
+    schema_reasons,
+    strs,
+)
+from paketflow.runtime.fold import apply_ops
+from paketflow.runtime.model import Actor, ArmedDeadline, Event, Instance, Notice
+
+SYSTEM = Actor("sistem", frozenset({"SISTEM"}), None, "Sistem (pewaktu)")
+
+_NO_EVENT: Any = None
+
+
+def decide(
+    cp: CompiledProcess,
+    inst: Instance,
+    name: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    when: dt.datetime,
+    *,
+    check_only: bool = False,
+) -> tuple[Event, Mapping[str, Any]]:
+    """The event recording the decision, and the data it results in (already
+    computed while deciding, so the fold need not apply the same operations
+    again). Raises ``Rejection`` with every reason."""
+    d = cp.definition
+    state = d.states[inst.state]
+    tr = state.transitions.get(name)
+    if tr is None:
+        code = "ERR_STATUS_AKHIR" if state.final else "ERR_EVENT_TIDAK_BERLAKU"
+        raise Rejection(
+            [
+                make_reason(
+                    cp,
+                    code,
+                    {
+                        "aksi": name,
+                        "action": name,
+                        "tahap": state.labels.id,
+                        "state": state.labels.en,
+                        "berlaku": sorted(state.transitions),
+                        "available": sorted(state.transitions),
+                    },
+                    fix=(),
+                )
+            ]
+        )
+    if not (actor.roles & frozenset(tr.roles)):
+        raise Rejection([role_reason(cp, actor, name, tr.roles)])
+    reasons: list[Reason] = []
+    reasons.extend(exclusions(cp, inst, actor, name, tr.exclude))
+    if tr.require_signatures:
+        reasons.extend(missing_signatures(cp, inst, state, actor, payload, when))
+    validator = cp.validators.get((state.id, name))
+    if validator is not None:
+        fast = cp.fast.get((state.id, name))
+        if fast is None or not fast(payload):  # jsonschema only when it may fail
+            reasons.extend(schema_reasons(cp, validator, payload, name))
+    if reasons:
+        raise Rejection(reasons)
+    scope = build_scope(cp, inst, actor, payload, when, inst.data)
+    inputs: dict[str, Any] = {}
+    for guard in tr.guards:
+        ok = evaluate(cp, guard.condition, scope, reasons)
+        inputs[guard.id] = bool(ok)
+        if ok:
+            continue
+        if ok is None and reasons:
+            continue  # evaluation error already reported
+        params = {k: evaluate(cp, e, scope, reasons) for k, e in guard.params.items()}
+        missing = evaluate(cp, guard.missing, scope, reasons) if guard.missing else ()
+        expected = evaluate(cp, guard.expected, scope, reasons) if guard.expected else ()
+        reasons.append(
+            make_reason(
+                cp,
+                guard.code,
+                params,
+                missing=strs(missing),
+                expected=strs(expected),
+                fix=guard.fix,
+                rule=guard.rule,
+                deadline=first_due(inst),
+            )
+        )
+    if reasons:
+        raise Rejection(reasons)
+    if check_only:
+        return _NO_EVENT, inst.data  # allowed(): the checks passed, nothing to record
+    # -- accepted: compute the consequences ------------------------------------
+    ops: list[list[Any]] = []
+    flags_on: set[str] = set()
+    flags_off: set[str] = set()
+    reset = False
+    data = inst.data
+    data, reset = apply_effects(cp, tr.effects, scope, data, ops, flags_on, flags_off, reset)
+    choice = 0
+    alt = tr.alternatives[0]
+    for i, candidate in enumerate(tr.alternatives):
+        if candidate.when is None:
+            choice, alt = i, candidate
+            break
+        scope["data"] = data
+        if evaluate(cp, candidate.when, scope, reasons):
+            choice, alt = i, candidate
+            break
+        if reasons:
+            raise Rejection(reasons)
+    data, reset = apply_effects(cp, alt.effects, scope, data, ops, flags_on, flags_off, reset)
+    scope["data"] = data
+    notices = collect_notices(cp, (*tr.notices, *alt.notices), scope, flags_on, reasons)
+    if reasons:
+        raise Rejection(reasons)
+    target = cp.move(state.id, name, choice)
+    delta: dict[str, Any] = {}
+    if ops:
+        delta["ops"] = ops
+    sets = {s: [actor.id] for s in tr.record}
+    external = target != state.id or tr.reenter
+    if external:
+        delta["state"] = target
+        delta["entered"] = True
+        transition_deadlines(cp, inst, d.states[target], data, when, delta)
+    elif reset:
+        delta["reset_signatures"] = True
+    flags_on -= flags_off
+    if flags_on - inst.flags:
+        delta["flags_on"] = sorted(flags_on - inst.flags)
+    if flags_off & inst.flags:
+        delta["flags_off"] = sorted(flags_off & inst.flags)
+    if sets:
+        delta["sets"] = sets
+    event = Event(
+        inst.id,
+        inst.version + 1,
+        "fired",
+        when,
+        actor,
+        name,
+        state.id,
+        target,
+        delta,
+        inputs,
+        tuple(notices),
+    )
+    return event, data
+
+
+def apply_effects(
+    cp: CompiledProcess,
+    effects: tuple[Effect, ...],
+    scope: dict[str, Any],
+    data: Mapping[str, Any],
+    ops: list[list[Any]],
+    flags_on: set[str],
+    flags_off: set[str],
+    reset: bool,
+) -> tuple[Mapping[str, Any], bool]:
+    errors: list[Reason] = []
+    for eff in effects:
+        if eff.op == "flag":
+            assert eff.name is not None
+            flags_on.add(eff.name)
+            flags_off.discard(eff.name)
+        elif eff.op == "unflag":
+            assert eff.name is not None
+            flags_off.add(eff.name)
+            flags_on.discard(eff.name)
+        elif eff.op == "resetSignatures":
+            reset = True
+        else:
+            scope["data"] = data
+            path = [path_segment(cp, s, scope, errors) for s in eff.path]
+            value = plain(evaluate(cp, eff.value, scope, errors)) if eff.value else None
+            if errors:
+                raise Rejection(errors)
+            if eff.op == "add" and not isinstance(value, int | float):
+                errors.append(
+                    expr_reason(
+                        cp,
+                        eff.value.pointer if eff.value else "",
+                        f"'add' needs a number, got {value!r}",
+                    )
+                )
+                raise Rejection(errors)
+            op = [eff.op, path, value]
+            try:
+                data = apply_ops(data, [op])
+            except (TypeError, ValueError, IndexError) as exc:
+                errors.append(expr_reason(cp, "/".join(map(str, path)), str(exc)))
+                raise Rejection(errors) from None
+            ops.append(op)
+    scope["data"] = data
+    return data, reset
+
+
+def path_segment(
+    cp: CompiledProcess, seg: PathSegment, scope: Mapping[str, Any], errors: list[Reason]
+) -> str | int:
+    if isinstance(seg, Expr):
+        v = evaluate(cp, seg, scope, errors)
+        return v if isinstance(v, int | str) and not isinstance(v, bool) else str(v)
+    return seg
+
+
+def collect_notices(
+    cp: CompiledProcess,
+    specs: Iterable[NoticeSpec],
+    scope: Mapping[str, Any],
+    flags_on: set[str],
+    errors: list[Reason],
+) -> list[Notice]:
+    out: list[Notice] = []
+    for spec in specs:
+        if spec.when is not None and not evaluate(cp, spec.when, scope, errors):
+            continue
+        params = {k: evaluate(cp, e, scope, errors) for k, e in spec.params.items()}
+        if spec.flag:
+            flags_on.add(spec.flag)
+        out.append(make_notice(cp, spec.code, params, spec.notify))
+    return out
+
+
+def fire_step(cp: CompiledProcess, inst: Instance, armed: ArmedDeadline, now: dt.datetime) -> Event:
+    d = cp.definition
+    dl = cp.deadlines[armed.id]
+    when, step = armed.steps[armed.fired]
+    fired = {armed.id: armed.fired + 1}
+    if step != "!timeout":
+        esc = next(e for e in dl.escalations if e.id == step)
+        delta: dict[str, Any] = {"fired": fired}
+        if esc.flag and esc.flag not in inst.flags:
+            delta["flags_on"] = [esc.flag]
+        notices: tuple[Notice, ...] = ()
+        if esc.message:
+            days = (to_local_date(when, cp.tz) - to_local_date(armed.due, cp.tz)).days
+            st = d.states[inst.state]
+            label = dl.labels or st.labels
+            params = {
+                "tahap": label.id,
+                "stage": label.en,
+                "hari": days,
+                "days": days,
+                "tanggal": to_local_date(armed.due, cp.tz).isoformat(),
+                "date": to_local_date(armed.due, cp.tz).isoformat(),
+                "penerima": [d.roles[r].labels.id for r in esc.notify if r in d.roles],
+                "recipient": [d.roles[r].labels.en for r in esc.notify if r in d.roles],
+                "alasan": f"{label.id}: batas waktu {to_local_date(armed.due, cp.tz)}",
+                "reason": f"{label.en}: deadline {to_local_date(armed.due, cp.tz)}",
+            }
+            notices = (make_notice(cp, esc.message, params, esc.notify),)
+        return Event(
+            inst.id,
+            inst.version + 1,
+            "escalated",
+            now,
+            SYSTEM,
+            f"{armed.id}/{step}",
+            inst.state,
+            inst.state,
+            delta,
+            {"due": armed.due.isoformat(), "step_at": when.isoformat()},
+            notices,
+        )
+    assert dl.timeout is not None
+    to = dl.timeout
+    scope = build_scope(cp, inst, SYSTEM, {}, now, inst.data)
+    ops: list[list[Any]] = []
+    flags_on: set[str] = set()
+    flags_off: set[str] = set()
+    try:
+        data, _ = apply_effects(cp, to.effects, scope, inst.data, ops, flags_on, flags_off, False)
+    except Rejection as rej:
+        # A timeout cannot be refused: it happens. Record why its effects failed.
+        data, ops = inst.data, []
+        notices = tuple(make_notice(cp, r.code, r.params, ()) for r in rej.reasons)
+    else:
+        notices = ()
+    target = cp.move(inst.state, TIMEOUT_PREFIX + armed.id, 0)
+    delta = {"state": target, "entered": True}
+    if ops:
+        delta["ops"] = ops
+    if flags_on - inst.flags:
+        delta["flags_on"] = sorted(flags_on - inst.flags)
+    if flags_off & inst.flags:
+        delta["flags_off"] = sorted(flags_off & inst.flags)
+    # The timeout happened at its scheduled time, whenever tick() noticed it: the
+    # next state's deadlines count from then, so they do not depend on tick cadence.
+    transition_deadlines(cp, inst, d.states[target], data, when, delta)
+    disarm = delta.setdefault("disarm", [])
+    if armed.id not in disarm:
+        disarm.append(armed.id)
+    return Event(
+        inst.id,
+        inst.version + 1,
+        "timed_out",
+        now,
+        SYSTEM,
+        to.event,
+        inst.state,
+        target,
+        delta,
+        {"due": armed.due.isoformat(), "step_at": when.isoformat()},
+        notices,
+    )
