@@ -73,7 +73,7 @@ def decide(
                 )
             ]
         )
-    if not (actor.roles & frozenset(tr.roles)):
+    if actor.roles.isdisjoint(tr.roles):
         raise Rejection([role_reason(cp, actor, name, tr.roles)])
     reasons: list[Reason] = []
     reasons.extend(exclusions(cp, inst, actor, name, tr.exclude))
@@ -150,11 +150,7 @@ def decide(
         transition_deadlines(cp, inst, d.states[target], data, when, delta)
     elif reset:
         delta["reset_signatures"] = True
-    flags_on -= flags_off
-    if flags_on - inst.flags:
-        delta["flags_on"] = sorted(flags_on - inst.flags)
-    if flags_off & inst.flags:
-        delta["flags_off"] = sorted(flags_off & inst.flags)
+    _record_flags(delta, inst, flags_on, flags_off)
     if sets:
         delta["sets"] = sets
     event = Event(
@@ -171,6 +167,19 @@ def decide(
         tuple(notices),
     )
     return event, data
+
+
+def _record_flags(
+    delta: dict[str, Any], inst: Instance, flags_on: set[str], flags_off: set[str]
+) -> None:
+    """Record in ``delta`` only the flags that actually change (an unflag wins over a
+    flag raised in the same command)."""
+    raised = flags_on - flags_off - inst.flags
+    if raised:
+        delta["flags_on"] = sorted(raised)
+    lowered = flags_off & inst.flags
+    if lowered:
+        delta["flags_off"] = sorted(lowered)
 
 
 def apply_effects(
@@ -307,10 +316,7 @@ def fire_step(cp: CompiledProcess, inst: Instance, armed: ArmedDeadline, now: dt
     delta = {"state": target, "entered": True}
     if ops:
         delta["ops"] = ops
-    if flags_on - inst.flags:
-        delta["flags_on"] = sorted(flags_on - inst.flags)
-    if flags_off & inst.flags:
-        delta["flags_off"] = sorted(flags_off & inst.flags)
+    _record_flags(delta, inst, flags_on, flags_off)
     # The timeout happened at its scheduled time, whenever tick() noticed it: the
     # next state's deadlines count from then, so they do not depend on tick cadence.
     transition_deadlines(cp, inst, d.states[target], data, when, delta)

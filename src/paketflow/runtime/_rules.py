@@ -151,7 +151,7 @@ def check_sign(cp: CompiledProcess, inst: Instance, actor: Actor, slot: str | No
         s
         for s in rule.slots
         if (slot is None or s.id == slot)
-        and actor.roles & frozenset(s.roles)
+        and not actor.roles.isdisjoint(s.roles)
         and (s.element is None or s.element == actor.element)
     ]
     for s in fits:
