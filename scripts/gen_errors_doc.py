@@ -478,8 +478,8 @@ EXAMPLES: list[Example] = [
 
 
 def _output(example: Any, work: Path) -> str:
-    from paketflow.definition import load_definition
-    from paketflow.errors import DefinitionError
+    from paketflow._definition import load_definition
+    from paketflow._errors import DefinitionError
 
     (work / "mini.json").write_text(json.dumps(BASE), encoding="utf-8")
     target: Any

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when the docs are stale")
     args = parser.parse_args(argv)
-    from paketflow.definition import schema
+    from paketflow._definition import schema
 
     current = DOC.read_text("utf-8")
     updated = regenerate(current, schema())

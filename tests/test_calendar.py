@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import WIB
-from paketflow.calendar import (
+from paketflow._calendar import (
     Duration,
     WorkingCalendar,
     parse_duration,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from paketflow import cli
-from paketflow.cli import main
+from paketflow import _cli as cli
+from paketflow._cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "processes" / "invalid" / "base" / "mini.json"
@@ -82,8 +82,8 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 
 def test_simulate_is_wired_to_the_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
-    """simulate calls paketflow.runtime.simulate.main and returns its exit status."""
-    from paketflow.runtime import simulate
+    """simulate calls paketflow._runtime.simulate.main and returns its exit status."""
+    from paketflow._runtime import simulate
 
     calls: list[tuple[Any, ...]] = []
 

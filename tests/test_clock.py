@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from conftest import WIB, at
-from paketflow.clock import Clock, ManualClock, SystemClock
+from paketflow._clock import Clock, ManualClock, SystemClock
 
 
 def test_manual_clock_starts_where_told() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import paketflow
-from paketflow.calendar import WorkingCalendar
-from paketflow.compile import TIMEOUT_PREFIX, CompiledProcess, _roots, compile_definition
+from paketflow._calendar import WorkingCalendar
+from paketflow._compile import TIMEOUT_PREFIX, CompiledProcess, _roots, compile_definition
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 import paketflow
-from paketflow.runtime.messages import BUILTIN
+from paketflow._runtime.messages import BUILTIN
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import WIB
-from paketflow.calendar import WorkingCalendar
-from paketflow.expr import (
+from paketflow._calendar import WorkingCalendar
+from paketflow._expr import (
     Expr,
     ExprEvalError,
     ExprSyntaxError,

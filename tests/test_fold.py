@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import at
-from paketflow.runtime.fold import apply_event, apply_ops, fold
-from paketflow.runtime.model import Actor, ArmedDeadline, Event, Instance, Signature
+from paketflow._runtime.fold import apply_event, apply_ops, fold
+from paketflow._runtime.model import Actor, ArmedDeadline, Event, Instance, Signature
 
 HEAD = Actor("hadi", {"HEAD"})
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from paketflow.definition import load_definition
-from paketflow.errors import DefinitionError
+from paketflow._definition import load_definition
+from paketflow._errors import DefinitionError
 
 CORPUS = Path(__file__).resolve().parent.parent / "processes" / "invalid"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text("utf-8"))

@@ -1,4 +1,4 @@
-"""Tests of paketflow.definition.loader: strict JSON, schema, semantics, variants, model."""
+"""Tests of paketflow._definition.loader: strict JSON, schema, semantics, variants, model."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from paketflow.calendar import Duration
-from paketflow.definition import (
+from paketflow._calendar import Duration
+from paketflow._definition import (
     SCHEMA_ID,
     ProcessDefinition,
     canonical_hash,
     load_definition,
 )
-from paketflow.errors import DefinitionError, Problem
+from paketflow._errors import DefinitionError, Problem
 
 
 def L(text: str) -> dict[str, str]:

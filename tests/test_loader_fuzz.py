@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paketflow.definition import ProcessDefinition, load_definition
-from paketflow.errors import DefinitionError
+from paketflow._definition import ProcessDefinition, load_definition
+from paketflow._errors import DefinitionError
 
 BASE_PATH = Path(__file__).resolve().parent.parent / "processes" / "invalid" / "base" / "mini.json"
 BASE: dict[str, Any] = json.loads(BASE_PATH.read_text("utf-8"))

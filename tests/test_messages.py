@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paketflow.runtime.messages import BUILTIN, render
+from paketflow._runtime.messages import BUILTIN, render
 
 
 def test_render_fills_placeholders() -> None:
@@ -158,6 +158,6 @@ def test_builtin_example() -> None:
 def test_loader_knows_exactly_the_builtin_codes() -> None:
     """The definition loader accepts exactly the engine's built-in message codes
     without a declaration (the two lists cannot drift apart)."""
-    from paketflow.definition import BUILTIN_MESSAGES
+    from paketflow._definition import BUILTIN_MESSAGES
 
     assert frozenset(BUILTIN) == BUILTIN_MESSAGES

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import WIB, at
-from paketflow.runtime.model import (
+from paketflow._runtime.model import (
     EVENT_FORMAT,
     Actor,
     ArmedDeadline,

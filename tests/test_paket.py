@@ -11,7 +11,7 @@ import pytest
 
 import paketflow
 from paketflow import Actor, Engine, Refused
-from paketflow.runtime.simulate import load_scenario, run_scenario
+from paketflow._runtime.simulate import load_scenario, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from paketflow.cli import main
-from paketflow.definition import SCHEMA_ID, schema
+from paketflow._cli import main
+from paketflow._definition import SCHEMA_ID, schema
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_FILE = ROOT / "src" / "paketflow" / "definition" / "schemas" / "definition-v1.json"
+SCHEMA_FILE = ROOT / "src" / "paketflow" / "_definition" / "schemas" / "definition-v1.json"
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

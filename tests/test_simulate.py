@@ -12,7 +12,7 @@ import pytest
 
 import paketflow
 from paketflow import ScenarioError
-from paketflow.runtime.simulate import load_scenario, main, render_json, render_text, run_scenario
+from paketflow._runtime.simulate import load_scenario, main, render_json, render_text, run_scenario
 
 ACTORS = {
     "ani": {"id": "ani", "roles": ["MEMBER"], "element": "a", "name": "Ani"},

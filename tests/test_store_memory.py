@@ -10,9 +10,9 @@ import attrs
 import pytest
 
 from conftest import at
-from paketflow.errors import ConcurrencyError, DuplicateInstance, UnknownInstance
-from paketflow.runtime.model import ArmedDeadline, Event, Instance
-from paketflow.store.memory import MemoryStore
+from paketflow._errors import ConcurrencyError, DuplicateInstance, UnknownInstance
+from paketflow._runtime.model import ArmedDeadline, Event, Instance
+from paketflow._store.memory import MemoryStore
 
 
 def inst(iid: str = "i1", version: int = 1, due: dt.datetime | None = None, **kw: Any) -> Instance:

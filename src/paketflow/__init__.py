@@ -5,10 +5,10 @@ The public surface is exactly ``__all__``; everything else is private. Importing
 paketflow does nothing else (no logging configuration, no I/O).
 """
 
-from paketflow.clock import Clock, ManualClock, SystemClock
-from paketflow.definition import load_definition
-from paketflow.definition.model import ProcessDefinition
-from paketflow.errors import (
+from paketflow._clock import Clock, ManualClock, SystemClock
+from paketflow._definition import load_definition
+from paketflow._definition.model import ProcessDefinition
+from paketflow._errors import (
     ConcurrencyError,
     DefinitionError,
     DuplicateInstance,
@@ -20,7 +20,7 @@ from paketflow.errors import (
     UnknownDefinition,
     UnknownInstance,
 )
-from paketflow.runtime import (
+from paketflow._runtime import (
     Actor,
     Engine,
     Event,
@@ -30,7 +30,7 @@ from paketflow.runtime import (
     Signature,
     replay,
 )
-from paketflow.store import MemoryStore, Store
+from paketflow._store import MemoryStore, Store
 
 __version__ = "0.1.0"
 

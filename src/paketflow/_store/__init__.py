@@ -4,7 +4,7 @@
 in-process default.
 """
 
-from paketflow.store.base import Store
-from paketflow.store.memory import MemoryStore
+from paketflow._store.base import Store
+from paketflow._store.memory import MemoryStore
 
 __all__ = ["MemoryStore", "Store"]

@@ -8,14 +8,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from paketflow.calendar import to_local_date
-from paketflow.compile import TIMEOUT_PREFIX, CompiledProcess
-from paketflow.definition.model import Effect
-from paketflow.definition.model import Notice as NoticeSpec
-from paketflow.errors import Reason
-from paketflow.expr import Expr, PathSegment
-from paketflow.runtime._deadlines import transition_deadlines
-from paketflow.runtime._rules import (
+from paketflow._calendar import to_local_date
+from paketflow._compile import TIMEOUT_PREFIX, CompiledProcess
+from paketflow._definition.model import Effect
+from paketflow._definition.model import Notice as NoticeSpec
+from paketflow._errors import Reason
+from paketflow._expr import Expr, PathSegment
+from paketflow._runtime._deadlines import transition_deadlines
+from paketflow._runtime._rules import (
     Rejection,
     build_scope,
     evaluate,
@@ -30,8 +30,8 @@ from paketflow.runtime._rules import (
     schema_reasons,
     strs,
 )
-from paketflow.runtime.fold import apply_ops
-from paketflow.runtime.model import Actor, ArmedDeadline, Event, Instance, Notice
+from paketflow._runtime.fold import apply_ops
+from paketflow._runtime.model import Actor, ArmedDeadline, Event, Instance, Notice
 
 SYSTEM = Actor("sistem", frozenset({"SISTEM"}), None, "Sistem (pewaktu)")
 

@@ -167,7 +167,7 @@ class Event:
     re-evaluating any rule.
 
     ``type`` is ``started``, ``fired``, ``signed``, ``escalated`` or ``timed_out``.
-    ``delta`` is what changed (applied by :func:`paketflow.runtime.fold.apply_event`);
+    ``delta`` is what changed (applied by :func:`paketflow._runtime.fold.apply_event`);
     ``inputs`` are the guard inputs that mattered; ``format`` is
     :data:`EVENT_FORMAT`.
     """

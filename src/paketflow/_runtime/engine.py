@@ -1,10 +1,10 @@
 """The engine: start instances, collect signatures, fire events, tick deadlines.
 
 Every command follows the same path: load the snapshot, decide (rules → reasons, or
-effects → an :class:`~paketflow.runtime.model.Event`), fold the event into a new
-snapshot with :func:`~paketflow.runtime.fold.apply_event` (the same function replay
+effects → an :class:`~paketflow._runtime.model.Event`), fold the event into a new
+snapshot with :func:`~paketflow._runtime.fold.apply_event` (the same function replay
 uses), and append both to the store in one call. A refused command raises
-:class:`~paketflow.errors.Refused` before anything is written.
+:class:`~paketflow._errors.Refused` before anything is written.
 """
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ from typing import Any, NoReturn
 
 import structlog
 
-from paketflow.calendar import WorkingCalendar
-from paketflow.clock import Clock, SystemClock
-from paketflow.compile import CompiledProcess, compile_definition
-from paketflow.definition.model import ProcessDefinition
-from paketflow.errors import Reason, Refused, UnknownDefinition
-from paketflow.runtime._deadlines import arm_deadlines
-from paketflow.runtime._decide import decide, fire_step
-from paketflow.runtime._rules import Rejection, check_sign, plain, schema_reasons
-from paketflow.runtime.fold import apply_event, fold
-from paketflow.runtime.messages import BUILTIN, render
-from paketflow.runtime.model import Actor, Event, Instance, Permissions
-from paketflow.store.base import Store
-from paketflow.store.memory import MemoryStore
+from paketflow._calendar import WorkingCalendar
+from paketflow._clock import Clock, SystemClock
+from paketflow._compile import CompiledProcess, compile_definition
+from paketflow._definition.model import ProcessDefinition
+from paketflow._errors import Reason, Refused, UnknownDefinition
+from paketflow._runtime._deadlines import arm_deadlines
+from paketflow._runtime._decide import decide, fire_step
+from paketflow._runtime._rules import Rejection, check_sign, plain, schema_reasons
+from paketflow._runtime.fold import apply_event, fold
+from paketflow._runtime.messages import BUILTIN, render
+from paketflow._runtime.model import Actor, Event, Instance, Permissions
+from paketflow._store.base import Store
+from paketflow._store.memory import MemoryStore
 
 __all__ = ["Engine", "replay"]
 
@@ -54,7 +54,7 @@ class Engine:
     """Runs instances of process definitions.
 
     ``definitions``: the definitions this engine runs (each compiled once, by hash);
-    ``store``: persistence (default :class:`~paketflow.store.MemoryStore`); ``clock``:
+    ``store``: persistence (default :class:`~paketflow._store.MemoryStore`); ``clock``:
     time used when a command has no ``at`` (default the wall clock);
     ``calendars``: extra working-day calendars by id (override the definitions' own);
     ``logger``: a structlog logger (default ``structlog.get_logger("paketflow")``).
@@ -253,7 +253,7 @@ class Engine:
     ) -> Instance:
         """Fire ``event`` as ``actor`` with payload ``data``.
 
-        Returns the new snapshot, or raises :class:`~paketflow.errors.Refused` with
+        Returns the new snapshot, or raises :class:`~paketflow._errors.Refused` with
         every reason; a refused command changes nothing. With ``idempotency_key``, a
         repeated command returns the current snapshot without firing again.
         """

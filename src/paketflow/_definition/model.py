@@ -3,7 +3,7 @@
 A :class:`ProcessDefinition` is what :func:`paketflow.load_definition` returns: every
 reference checked, every expression compiled, every duration parsed. Nothing in it is
 mutable and nothing in it runs code from the document: conditions are compiled from a
-closed JSON expression language (:mod:`paketflow.expr`).
+closed JSON expression language (:mod:`paketflow._expr`).
 
 The JSON language these classes come from is described in
 ``docs/definition-language.md``; the JSON Schema is ``schemas/definition-v1.json``.
@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 import attrs
 
-from paketflow.calendar import Duration
-from paketflow.expr import Expr, PathSegment
+from paketflow._calendar import Duration
+from paketflow._expr import Expr, PathSegment
 
 __all__ = [
     "Alternative",

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from paketflow.runtime.model import ArmedDeadline, Event, Instance, Signature
+from paketflow._runtime.model import ArmedDeadline, Event, Instance, Signature
 
 __all__ = ["apply_event", "apply_ops", "fold"]
 

@@ -18,8 +18,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, relevance
 
-from paketflow.definition._strict_json import esc
-from paketflow.errors import Problem, problem_value
+from paketflow._definition._strict_json import esc
+from paketflow._errors import Problem, problem_value
 
 SCHEMA_ID = "urn:paketflow:schema:definition:1"
 
@@ -27,7 +27,7 @@ SCHEMA_ID = "urn:paketflow:schema:definition:1"
 @functools.cache
 def _schema_text() -> str:
     return (
-        resources.files("paketflow.definition")
+        resources.files("paketflow._definition")
         .joinpath("schemas/definition-v1.json")
         .read_text(encoding="utf-8")
     )

@@ -7,12 +7,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from paketflow.calendar import to_local_date
-from paketflow.compile import CompiledProcess
-from paketflow.definition.model import Deadline, Offset, State
-from paketflow.errors import Reason
-from paketflow.runtime._rules import evaluate
-from paketflow.runtime.model import ArmedDeadline, Instance
+from paketflow._calendar import to_local_date
+from paketflow._compile import CompiledProcess
+from paketflow._definition.model import Deadline, Offset, State
+from paketflow._errors import Reason
+from paketflow._runtime._rules import evaluate
+from paketflow._runtime.model import ArmedDeadline, Instance
 
 
 def transition_deadlines(

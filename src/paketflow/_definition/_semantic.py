@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from paketflow.calendar import Duration, parse_duration
-from paketflow.definition._strict_json import esc
-from paketflow.errors import Problem, problem_value
-from paketflow.expr import Expr, ExprSyntaxError, PathSegment, compile_expr, compile_path
+from paketflow._calendar import Duration, parse_duration
+from paketflow._definition._strict_json import esc
+from paketflow._errors import Problem, problem_value
+from paketflow._expr import Expr, ExprSyntaxError, PathSegment, compile_expr, compile_path
 
 BUILTIN_MESSAGES = frozenset(
     {

@@ -1,4 +1,4 @@
-"""Compile a :class:`~paketflow.definition.model.ProcessDefinition` onto a
+"""Compile a :class:`~paketflow._definition.model.ProcessDefinition` onto a
 ``transitions`` machine, once per definition hash.
 
 This is the only module that imports ``transitions``. One ``Machine`` is built per
@@ -23,9 +23,9 @@ import attrs
 from jsonschema import Draft202012Validator
 from transitions import Machine
 
+from paketflow._calendar import WorkingCalendar, zone
+from paketflow._definition.model import Deadline, ProcessDefinition
 from paketflow._fastschema import fast_predicate
-from paketflow.calendar import WorkingCalendar, zone
-from paketflow.definition.model import Deadline, ProcessDefinition
 
 __all__ = ["CompiledProcess", "compile_definition"]
 

@@ -1,7 +1,7 @@
 """The runtime: engine, snapshots, events, replay and scenarios."""
 
-from paketflow.runtime.engine import Engine, replay
-from paketflow.runtime.model import (
+from paketflow._runtime.engine import Engine, replay
+from paketflow._runtime.model import (
     Actor,
     ArmedDeadline,
     Event,

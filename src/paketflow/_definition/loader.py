@@ -1,7 +1,7 @@
 """Loading process definitions: strict JSON → variants → JSON Schema → semantics → model.
 
 :func:`load_definition` is the one entry point. Every problem it finds is reported at
-once in a single :class:`~paketflow.errors.DefinitionError`, sorted by JSON Pointer;
+once in a single :class:`~paketflow._errors.DefinitionError`, sorted by JSON Pointer;
 nothing else escapes it, whatever the input.
 """
 
@@ -16,13 +16,13 @@ from typing import Any
 
 import attrs
 
-from paketflow.definition import _patch
-from paketflow.definition._build import Builder
-from paketflow.definition._schema_errors import validate
-from paketflow.definition._semantic import Checker
-from paketflow.definition._strict_json import _ReadFailed, normalise, read_file, source_name
-from paketflow.definition.model import ProcessDefinition
-from paketflow.errors import DefinitionError, Problem
+from paketflow._definition import _patch
+from paketflow._definition._build import Builder
+from paketflow._definition._schema_errors import validate
+from paketflow._definition._semantic import Checker
+from paketflow._definition._strict_json import _ReadFailed, normalise, read_file, source_name
+from paketflow._definition.model import ProcessDefinition
+from paketflow._errors import DefinitionError, Problem
 
 __all__ = ["canonical_hash", "load_definition"]
 

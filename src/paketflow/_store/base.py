@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from paketflow.runtime.model import Event, Instance
+from paketflow._runtime.model import Event, Instance
 
 __all__ = ["Store"]
 
@@ -16,13 +16,13 @@ class Store(Protocol):
 
     ``append`` is one transaction: the events, the new snapshot, the idempotency key
     and the deadline index commit together, or not at all. It raises
-    :class:`~paketflow.errors.ConcurrencyError` when the stored version is not
-    ``expected_version`` and :class:`~paketflow.errors.DuplicateInstance` when
+    :class:`~paketflow._errors.ConcurrencyError` when the stored version is not
+    ``expected_version`` and :class:`~paketflow._errors.DuplicateInstance` when
     ``expected_version`` is 0 and the instance exists.
     """
 
     def load(self, instance_id: str) -> Instance:
-        """The latest snapshot; raises :class:`~paketflow.errors.UnknownInstance`."""
+        """The latest snapshot; raises :class:`~paketflow._errors.UnknownInstance`."""
         ...
 
     def append(

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from paketflow.errors import Problem
+from paketflow._errors import Problem
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64

@@ -6,8 +6,8 @@ import datetime as dt
 import heapq
 from collections.abc import Sequence
 
-from paketflow.errors import ConcurrencyError, DuplicateInstance, UnknownInstance
-from paketflow.runtime.model import Event, Instance
+from paketflow._errors import ConcurrencyError, DuplicateInstance, UnknownInstance
+from paketflow._runtime.model import Event, Instance
 
 __all__ = ["MemoryStore"]
 

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from paketflow.definition import load_definition, schema
-from paketflow.errors import DefinitionError, Problem
+from paketflow._definition import load_definition, schema
+from paketflow._errors import DefinitionError, Problem
 
 __all__ = ["main"]
 
@@ -85,7 +85,7 @@ def _validate(files: Sequence[str], fmt: str, out: TextIO) -> int:
 
 
 def _simulate(args: argparse.Namespace, out: TextIO) -> int:
-    from paketflow.runtime import simulate  # lazily: validate must not need the runtime
+    from paketflow._runtime import simulate  # lazily: validate must not need the runtime
 
     result: Any = simulate.main(
         args.definition,

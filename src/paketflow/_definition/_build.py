@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from paketflow.definition._semantic import Checker, ptr
-from paketflow.definition._strict_json import esc
-from paketflow.definition.model import (
+from paketflow._definition._semantic import Checker, ptr
+from paketflow._definition._strict_json import esc
+from paketflow._definition.model import (
     Alternative,
     CalendarSpec,
     Deadline,
@@ -32,7 +32,7 @@ from paketflow.definition.model import (
     Timeout,
     Transition,
 )
-from paketflow.expr import Expr
+from paketflow._expr import Expr
 
 
 def _labels(node: Mapping[str, str]) -> Labels:

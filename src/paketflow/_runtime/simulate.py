@@ -1,7 +1,7 @@
 """Scenarios: run a timeline of commands on a fresh engine and check expectations.
 
 The format is described in docs/scenarios.md; its JSON Schema ships as
-``paketflow/definition/schemas/scenario-v1.json``. ``paketflow simulate`` calls
+``paketflow/_definition/schemas/scenario-v1.json``. ``paketflow simulate`` calls
 :func:`main`.
 """
 
@@ -20,11 +20,11 @@ import attrs
 import structlog
 from jsonschema import Draft202012Validator
 
-from paketflow.calendar import zone
-from paketflow.definition.model import ProcessDefinition
-from paketflow.errors import DefinitionError, PaketflowError, Reason, Refused, ScenarioError
-from paketflow.runtime.engine import Engine
-from paketflow.runtime.model import Actor, Event, Instance, Notice
+from paketflow._calendar import zone
+from paketflow._definition.model import ProcessDefinition
+from paketflow._errors import DefinitionError, PaketflowError, Reason, Refused, ScenarioError
+from paketflow._runtime.engine import Engine
+from paketflow._runtime.model import Actor, Event, Instance, Notice
 
 __all__ = ["ScenarioResult", "StepResult", "load_scenario", "main", "run_scenario"]
 
@@ -63,7 +63,7 @@ class ScenarioResult:
 
 
 def _schema() -> Draft202012Validator:
-    text = resources.files("paketflow.definition").joinpath("schemas/scenario-v1.json").read_text()
+    text = resources.files("paketflow._definition").joinpath("schemas/scenario-v1.json").read_text()
     return Draft202012Validator(json.loads(text))
 
 
@@ -370,7 +370,7 @@ def main(
 
     The engine logs to ``err`` at info level when ``verbose``, else not at all; the
     global structlog configuration is never touched."""
-    from paketflow.definition import load_definition
+    from paketflow._definition import load_definition
 
     err = err or sys.stderr
     try:

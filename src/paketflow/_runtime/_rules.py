@@ -8,13 +8,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from paketflow.calendar import to_local_date
-from paketflow.compile import CompiledProcess
-from paketflow.definition.model import Exclusion, Labels, State
-from paketflow.errors import Reason
-from paketflow.expr import Expr, ExprEvalError
-from paketflow.runtime.messages import BUILTIN, render
-from paketflow.runtime.model import Actor, Instance, Notice
+from paketflow._calendar import to_local_date
+from paketflow._compile import CompiledProcess
+from paketflow._definition.model import Exclusion, Labels, State
+from paketflow._errors import Reason
+from paketflow._expr import Expr, ExprEvalError
+from paketflow._runtime.messages import BUILTIN, render
+from paketflow._runtime.model import Actor, Instance, Notice
 
 _SCALARS = (str, int, float, bool, type(None))
 
