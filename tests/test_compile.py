@@ -81,6 +81,17 @@ def test_every_state_event_alternative_is_compiled(compiled: CompiledProcess) ->
     assert got[("SPEND", "ack")] == [None]
 
 
+def _choosing(compiled: CompiledProcess, source: str, trigger: str, choice: int) -> Any:
+    """A ``test`` under which only alternative ``choice``'s ``when`` holds."""
+    state = compiled.definition.states[source]
+    wanted = (
+        state.transitions[trigger].alternatives[choice].when
+        if trigger in state.transitions
+        else None
+    )
+    return lambda expr: expr is wanted
+
+
 @pytest.mark.parametrize(
     ("source", "trigger", "choice", "target"),
     [
@@ -93,28 +104,45 @@ def test_every_state_event_alternative_is_compiled(compiled: CompiledProcess) ->
         ("SPEND", "pay", 0, "DONE"),
         ("SPEND", "pay", 1, "SPEND"),
         ("SPEND", "ack", 0, "SPEND"),
-        ("CHECK", "!timeout:TM-CHECK", 0, "DRAFT"),
     ],
 )
-def test_move_returns_the_target(
+def test_the_machine_chooses_the_alternative(
     compiled: CompiledProcess, source: str, trigger: str, choice: int, target: str
 ) -> None:
-    """move() takes the chosen alternative and returns the resulting state; internal
-    self-transitions keep the state."""
-    assert compiled.move(source, trigger, choice) == target
+    """move() lets the machine take the first alternative whose ``when`` holds (the
+    ``otherwise`` alternative when none does) and returns the resulting state and the
+    alternative's index; internal self-transitions keep the state."""
+    test = _choosing(compiled, source, trigger, choice)
+    assert compiled.move(source, trigger, test) == (target, choice)
 
 
-@pytest.mark.parametrize(
-    ("source", "trigger", "choice"),
-    [("SPEND", "ack", 1), ("CHECK", "check", 2), ("CHECK", "check", -1)],
-)
-def test_move_refuses_an_unknown_alternative(
-    compiled: CompiledProcess, source: str, trigger: str, choice: int
-) -> None:
-    """An alternative index the definition lacks makes move() raise RuntimeError."""
-    with pytest.raises(RuntimeError) as info:
-        compiled.move(source, trigger, choice)
-    assert str(info.value) == f"machine refused {trigger!r} from {source!r} (choice {choice})"
+def test_first_matching_alternative_wins(compiled: CompiledProcess) -> None:
+    """When several ``when`` conditions hold, the first in definition order is taken."""
+    assert compiled.move("CHECK", "check", lambda expr: True) == ("FUNDING", 0)
+
+
+def test_the_conditions_see_the_test_results(compiled: CompiledProcess) -> None:
+    """The machine evaluates ``when`` conditions through the test it is given, in
+    order, stopping at the first that holds."""
+    seen: list[Any] = []
+
+    def test(expr: Any) -> bool:
+        seen.append(expr)
+        return False
+
+    target, index = compiled.move("CHECK", "check", test)
+    alts = compiled.definition.states["CHECK"].transitions["check"].alternatives
+    assert seen == [a.when for a in alts if a.when is not None]
+    assert (target, index) == (alts[index].target, len(alts) - 1)
+
+
+def test_timeout_moves_without_conditions(compiled: CompiledProcess) -> None:
+    """A timeout trigger moves to its target without evaluating anything."""
+
+    def test(expr: Any) -> bool:
+        raise AssertionError("a timeout has no condition")
+
+    assert compiled.move("CHECK", TIMEOUT_PREFIX + "TM-CHECK", test) == ("DRAFT", 0)
 
 
 def test_move_from_a_state_without_the_event(compiled: CompiledProcess) -> None:
@@ -122,13 +150,13 @@ def test_move_from_a_state_without_the_event(compiled: CompiledProcess) -> None:
     from transitions import MachineError
 
     with pytest.raises(MachineError):
-        compiled.move("DONE", "submit", 0)
+        compiled.move("DONE", "submit", lambda expr: True)
 
 
 def test_move_of_an_unknown_trigger(compiled: CompiledProcess) -> None:
     """A trigger the definition never declares is a KeyError."""
     with pytest.raises(KeyError):
-        compiled.move("DRAFT", "nope", 0)
+        compiled.move("DRAFT", "nope", lambda expr: True)
 
 
 def test_reenter_self_transition_has_a_destination(mini_doc: dict[str, Any]) -> None:
@@ -136,7 +164,17 @@ def test_reenter_self_transition_has_a_destination(mini_doc: dict[str, Any]) -> 
     mini_doc["states"]["SPEND"]["on"]["ack"]["reenter"] = True
     cp = compile_definition(paketflow.load_definition(mini_doc))
     assert _compiled_transitions(cp)[("SPEND", "ack")] == ["SPEND"]
-    assert cp.move("SPEND", "ack", 0) == "SPEND"
+    assert cp.move("SPEND", "ack", lambda expr: True) == ("SPEND", 0)
+
+
+def test_transitions_logs_stay_out_of_info(compiled: CompiledProcess, caplog: Any) -> None:
+    """transitions' own INFO lines (state entered/exited) do not reach the host's INFO
+    logs unless the host sets a level on the ``transitions`` logger."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        compiled.move("DRAFT", "submit", lambda expr: True)
+    assert [r for r in caplog.records if r.name.startswith("transitions")] == []
 
 
 def test_conditions_are_callables_never_strings(compiled: CompiledProcess) -> None:

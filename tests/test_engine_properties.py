@@ -143,7 +143,7 @@ class EngineMachine(RuleBasedStateMachine):
     def tick(self) -> None:
         events = self.engine.tick(self.now)
         for ev in events:
-            assert dt.datetime.fromisoformat(ev.inputs["step_at"]) <= self.now
+            assert ev.step_at <= self.now
         assert self.engine.tick(self.now) == []
 
     @invariant()

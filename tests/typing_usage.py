@@ -5,6 +5,7 @@ type-checking. It is not a test module and is not collected by pytest."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 import paketflow
@@ -24,7 +25,7 @@ def usage() -> list[str]:
     except paketflow.Refused as refusal:
         codes = [r.code for r in refusal.reasons]
     perms: paketflow.Permissions = engine.allowed(instance.id, actor)
-    events: list[paketflow.Event] = engine.tick(at + dt.timedelta(days=400))
+    events: Sequence[paketflow.Event] = engine.tick(at + dt.timedelta(days=400))
     replayed = paketflow.replay(definition, engine.history(instance.id))
     assert replayed.version >= len(events)
     try:

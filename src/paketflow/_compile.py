@@ -5,17 +5,26 @@ This is the only module that imports ``transitions``. One ``Machine`` is built p
 definition (``model=None``, ``auto_transitions=False``, ``send_event=True``) and shared
 by every instance: instances are never attached to it. To move an instance the engine
 hands the machine a throw-away cursor carrying the current state and triggers the
-event with the index of the alternative it already chose; every condition is a
-callable from this module (never a string, which ``transitions`` would resolve as a
-module path).
+event.
 
-The engine decides *before* the state changes (guards, effects, the chosen
-alternative); the machine performs the move and checks that it is one the definition
-declares.
+The machine chooses the target: each alternative of a definition transition becomes one
+``transitions`` transition (in the definition's order, ``otherwise`` last) whose
+condition is the alternative's compiled ``when`` expression, so the first alternative
+whose condition holds is taken, as ``transitions`` does. Conditions are callables from
+this module (never strings, which ``transitions`` would resolve as module paths); they
+evaluate through a ``test`` callable the engine passes with the trigger, which reads
+the command's draft data and reports evaluation errors as refusals. Nothing is
+committed by the move itself: the cursor is thrown away, and the engine records the
+move only when every later rule (the alternative's effects and notices) passed.
+
+``transitions`` logs every state entry at INFO on the ``transitions`` logger; unless the
+host has set a level on that logger, paketflow sets it to WARNING when this module is
+imported, so a host's INFO logs carry paketflow's own events only.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,11 +34,16 @@ from transitions import Machine
 
 from paketflow._calendar import WorkingCalendar, zone
 from paketflow._definition.model import Deadline, ProcessDefinition
+from paketflow._expr import Expr
 from paketflow._fastschema import fast_predicate
 
 __all__ = ["CompiledProcess", "compile_definition"]
 
 TIMEOUT_PREFIX = "!timeout:"
+
+_TRANSITIONS_LOG = logging.getLogger("transitions")
+if _TRANSITIONS_LOG.level == logging.NOTSET:
+    _TRANSITIONS_LOG.setLevel(logging.WARNING)
 
 
 class _Cursor:
@@ -41,9 +55,24 @@ class _Cursor:
         self.state = state
 
 
-def _choice(index: int) -> Callable[[Any], bool]:
+def _alternative(index: int, when: Expr | None) -> Callable[[Any], bool]:
+    """The condition of alternative ``index``: its ``when`` holds (``otherwise``: always).
+    The machine stops at the first that holds; it records its index for the engine."""
+
+    if when is None:
+
+        def otherwise(event_data: Any) -> bool:
+            event_data.kwargs["chosen"][0] = index
+            return True
+
+        return otherwise
+
     def condition(event_data: Any) -> bool:
-        return bool(event_data.kwargs.get("choice") == index)
+        kw = event_data.kwargs
+        if not kw["test"](when):
+            return False
+        kw["chosen"][0] = index
+        return True
 
     return condition
 
@@ -59,44 +88,38 @@ class CompiledProcess:
     calendars: Mapping[str, WorkingCalendar] = attrs.field(repr=False)
     tz: Any = attrs.field(repr=False)
     roots: frozenset[str] = attrs.field(repr=False, default=frozenset())
-    internal: frozenset[tuple[str, str, int]] = attrs.field(repr=False, default=frozenset())
     fast: Mapping[tuple[str, str], Callable[[Any], bool]] = attrs.field(repr=False, factory=dict)
     deadlines: Mapping[str, Deadline] = attrs.field(repr=False, factory=dict)
 
-    def move(self, source: str, trigger: str, choice: int) -> str:
-        """Run ``trigger`` from ``source`` taking alternative ``choice``; return the
-        resulting state. Raises ``RuntimeError`` if the machine refuses (which means
-        the engine and the compiled machine disagree: a bug, never a user error).
-
-        Internal alternatives (no state change, compiled with ``dest=None``) have
-        nothing for the machine to do, so they are answered from the compiled table
-        without a trigger: they are on the engine's hot path."""
-        if (source, trigger, choice) in self.internal:
-            return source
+    def move(self, source: str, trigger: str, test: Callable[[Expr], bool]) -> tuple[str, int]:
+        """Trigger ``trigger`` from ``source``: the machine takes the first alternative
+        whose condition holds (``test`` evaluates a ``when`` expression). Returns the
+        resulting state and the index of the alternative taken. Raises ``RuntimeError``
+        if no alternative can be taken (every definition transition ends with an
+        ``otherwise`` or the loader proves one holds, so this is a bug, never a user
+        error)."""
         cursor = _Cursor(source)
-        if not self.machine.events[trigger].trigger(cursor, choice=choice):
-            raise RuntimeError(f"machine refused {trigger!r} from {source!r} (choice {choice})")
-        return cursor.state
+        chosen = [-1]
+        if not self.machine.events[trigger].trigger(cursor, test=test, chosen=chosen):
+            raise RuntimeError(f"machine took no alternative of {trigger!r} from {source!r}")
+        return cursor.state, chosen[0]
 
 
 def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
     """Build the shared machine and validators of ``definition``."""
     transitions: list[dict[str, Any]] = []
-    internal: set[tuple[str, str, int]] = set()
     fast: dict[tuple[str, str], Callable[[Any], bool]] = {}
     validators: dict[tuple[str, str], Draft202012Validator] = {}
     for state in definition.states.values():
         for event, tr in state.transitions.items():
             for i, alt in enumerate(tr.alternatives):
                 is_internal = alt.target == state.id and not tr.reenter
-                if is_internal:
-                    internal.add((state.id, event, i))
                 transitions.append(
                     {
                         "trigger": event,
                         "source": state.id,
                         "dest": None if is_internal else alt.target,
-                        "conditions": [_choice(i)],
+                        "conditions": [_alternative(i, alt.when)],
                     }
                 )
             if tr.data_schema is not None:
@@ -113,7 +136,7 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
                         "trigger": TIMEOUT_PREFIX + deadline.id,
                         "source": source,
                         "dest": deadline.timeout.target,
-                        "conditions": [_choice(0)],
+                        "conditions": [_alternative(0, None)],
                     }
                 )
     machine = Machine(
@@ -147,7 +170,6 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
         calendars=calendars,
         tz=zone(definition.timezone),
         roots=_roots(definition.document),
-        internal=frozenset(internal),
         fast=fast,
         deadlines={dl.id: dl for st in definition.states.values() for dl in st.deadlines},
     )

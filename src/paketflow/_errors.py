@@ -15,9 +15,14 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "ConcurrencyError",
     "DefinitionError",
     "DuplicateInstance",
+    "FormatError",
+    "HistoryError",
+    "ImmutableError",
     "PaketflowError",
     "Problem",
     "Reason",
@@ -88,6 +93,12 @@ class DefinitionError(PaketflowError, ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.errors))
 
 
+def _frozen_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    from paketflow._json import freeze
+
+    return freeze(dict(params))  # type: ignore[no-any-return]
+
+
 @attrs.frozen
 class Reason:
     """Why a command was refused, in Indonesian (``message_id``) and English
@@ -107,7 +118,7 @@ class Reason:
     fix: tuple[str, ...] = ()
     deadline: _dt.datetime | None = None
     rule: str | None = None
-    params: Mapping[str, Any] = attrs.field(factory=dict)
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_params)
 
     def message(self, lang: str = "en") -> str:
         """The message in ``lang`` (``"id"`` or ``"en"``)."""
@@ -166,7 +177,35 @@ class UnknownDefinition(PaketflowError, LookupError):
 
 
 class ConcurrencyError(PaketflowError):
-    """The instance changed since it was read (optimistic concurrency); retry."""
+    """The instance changed since it was read (optimistic concurrency) and the command
+    could not be applied; nothing was written. Retry the command (with its
+    idempotency key)."""
+
+
+class ArgumentTypeError(PaketflowError, TypeError):
+    """A programming error: an argument of a paketflow call has the wrong Python type
+    (``instance_id=123``, ``actor=None``). The message names the argument, shows the
+    value and the type expected."""
+
+
+class ArgumentValueError(PaketflowError, ValueError):
+    """A programming error: an argument has the right type but a value no call can
+    accept (a naive datetime, an unknown language). The message names the argument."""
+
+
+class ImmutableError(PaketflowError, TypeError):
+    """A snapshot, event, reason or permission set returned by paketflow was changed in
+    place. They are read-only records; copy them first (``paketflow.thaw``)."""
+
+
+class FormatError(PaketflowError, ValueError):
+    """A stored record (event or snapshot) cannot be read: an unknown format number or
+    a malformed field. The message names the record and the field."""
+
+
+class HistoryError(PaketflowError, ValueError):
+    """A history cannot be replayed: it does not begin with ``started``, skips a
+    sequence number, mixes instances, or was recorded on another definition."""
 
 
 class ScenarioError(PaketflowError, ValueError):

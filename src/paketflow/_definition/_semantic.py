@@ -42,6 +42,11 @@ BUILTIN_MESSAGES = frozenset(
         "ERR_SUDAH_MENANDATANGANI",
         "ERR_SLOT_PENUH",
         "ERR_DUPLIKAT_PERINTAH",
+        "ERR_ID_TIDAK_VALID",
+        "ERR_AKTOR_TIDAK_VALID",
+        "ERR_DATA_TIDAK_SAH",
+        "ERR_WAKTU_TIDAK_VALID",
+        "ERR_KUNCI_TIDAK_VALID",
     }
 )
 

@@ -21,17 +21,12 @@ def transition_deadlines(
     target: State,
     data: Mapping[str, Any],
     when: dt.datetime,
-    delta: dict[str, Any],
-) -> None:
-    """Record in ``delta`` the deadlines that entering ``target`` disarms (those whose
-    scope it is not in) and arms (its own, unless still armed)."""
-    disarm = [a.id for a in inst.deadlines if target.id not in cp.deadlines[a.id].scope]
-    if disarm:
-        delta["disarm"] = disarm
+) -> tuple[tuple[ArmedDeadline, ...], tuple[str, ...]]:
+    """``(arm, disarm)``: the deadlines entering ``target`` arms (its own, unless still
+    armed) and the ids it disarms (those whose scope it is not in)."""
+    disarm = tuple(a.id for a in inst.deadlines if target.id not in cp.deadlines[a.id].scope)
     kept = tuple(a.id for a in inst.deadlines if a.id not in disarm)
-    arm = arm_deadlines(cp, target, data, when, kept)
-    if arm:
-        delta["arm"] = arm
+    return arm_deadlines(cp, target, data, when, kept), disarm
 
 
 def arm_deadlines(
@@ -40,8 +35,8 @@ def arm_deadlines(
     data: Mapping[str, Any],
     when: dt.datetime,
     armed: tuple[str, ...],
-) -> list[dict[str, Any]]:
-    """The deadlines of ``state`` to arm on entry at ``when``, in their JSON form."""
+) -> tuple[ArmedDeadline, ...]:
+    """The deadlines of ``state`` to arm on entry at ``when``."""
     out = []
     for dl in state.deadlines:
         if dl.id in armed:
@@ -53,8 +48,8 @@ def arm_deadlines(
         if dl.timeout is not None:
             steps.append((offset_at(cp, due, dl.timeout.after), "!timeout"))
         steps.sort(key=lambda s: s[0])
-        out.append(ArmedDeadline(dl.id, due, tuple(steps)).as_dict())
-    return out
+        out.append(ArmedDeadline(dl.id, due, tuple(steps)))
+    return tuple(out)
 
 
 def due_at(

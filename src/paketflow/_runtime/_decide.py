@@ -22,6 +22,7 @@ from paketflow._runtime._rules import (
     exclusions,
     expr_reason,
     first_due,
+    json_pointer,
     make_notice,
     make_reason,
     missing_signatures,
@@ -31,7 +32,16 @@ from paketflow._runtime._rules import (
     strs,
 )
 from paketflow._runtime.fold import apply_ops
-from paketflow._runtime.model import Actor, ArmedDeadline, Event, Instance, Notice
+from paketflow._runtime.model import (
+    Actor,
+    ArmedDeadline,
+    DataOp,
+    Escalated,
+    Fired,
+    Instance,
+    Notice,
+    TimedOut,
+)
 
 SYSTEM = Actor("sistem", frozenset({"SISTEM"}), None, "Sistem (pewaktu)")
 
@@ -47,10 +57,13 @@ def decide(
     when: dt.datetime,
     *,
     check_only: bool = False,
-) -> tuple[Event, Mapping[str, Any]]:
+) -> tuple[Fired, Mapping[str, Any]]:
     """The event recording the decision, and the data it results in (already
     computed while deciding, so the fold need not apply the same operations
-    again). Raises ``Rejection`` with every reason."""
+    again). Raises ``Rejection`` with every reason.
+
+    Every rule is checked and every effect computed on a draft (copy-on-write data,
+    a throw-away machine cursor); nothing is recorded unless all of them pass."""
     d = cp.definition
     state = d.states[inst.state]
     tr = state.transitions.get(name)
@@ -89,12 +102,13 @@ def decide(
     scope = build_scope(cp, inst, actor, payload, when, inst.data)
     inputs: dict[str, Any] = {}
     for guard in tr.guards:
+        before = len(reasons)
         ok = evaluate(cp, guard.condition, scope, reasons)
         inputs[guard.id] = bool(ok)
         if ok:
             continue
-        if ok is None and reasons:
-            continue  # evaluation error already reported
+        if len(reasons) > before:
+            continue  # this guard's evaluation error is already reported
         params = {k: evaluate(cp, e, scope, reasons) for k, e in guard.params.items()}
         missing = evaluate(cp, guard.missing, scope, reasons) if guard.missing else ()
         expected = evaluate(cp, guard.expected, scope, reasons) if guard.expected else ()
@@ -115,71 +129,60 @@ def decide(
     if check_only:
         return _NO_EVENT, inst.data  # allowed(): the checks passed, nothing to record
     # -- accepted: compute the consequences ------------------------------------
-    ops: list[list[Any]] = []
+    ops: list[DataOp] = []
     flags_on: set[str] = set()
     flags_off: set[str] = set()
-    reset = False
-    data = inst.data
-    data, reset = apply_effects(cp, tr.effects, scope, data, ops, flags_on, flags_off, reset)
-    choice = 0
-    alt = tr.alternatives[0]
-    for i, candidate in enumerate(tr.alternatives):
-        if candidate.when is None:
-            choice, alt = i, candidate
-            break
-        scope["data"] = data
-        if evaluate(cp, candidate.when, scope, reasons):
-            choice, alt = i, candidate
-            break
+    data, reset = apply_effects(cp, tr.effects, scope, inst.data, ops, flags_on, flags_off, False)
+    scope["data"] = data
+
+    def test(when_expr: Expr) -> bool:
+        ok = evaluate(cp, when_expr, scope, reasons)
         if reasons:
             raise Rejection(reasons)
+        return bool(ok)
+
+    target, choice = cp.move(state.id, name, test)
+    alt = tr.alternatives[choice]
     data, reset = apply_effects(cp, alt.effects, scope, data, ops, flags_on, flags_off, reset)
     scope["data"] = data
     notices = collect_notices(cp, (*tr.notices, *alt.notices), scope, flags_on, reasons)
     if reasons:
         raise Rejection(reasons)
-    target = cp.move(state.id, name, choice)
-    delta: dict[str, Any] = {}
-    if ops:
-        delta["ops"] = ops
-    sets = {s: [actor.id] for s in tr.record}
-    external = target != state.id or tr.reenter
-    if external:
-        delta["state"] = target
-        delta["entered"] = True
-        transition_deadlines(cp, inst, d.states[target], data, when, delta)
-    elif reset:
-        delta["reset_signatures"] = True
-    _record_flags(delta, inst, flags_on, flags_off)
-    if sets:
-        delta["sets"] = sets
-    event = Event(
-        inst.id,
-        inst.version + 1,
-        "fired",
-        when,
-        actor,
-        name,
-        state.id,
-        target,
-        delta,
-        inputs,
-        tuple(notices),
+    entered = target != state.id or tr.reenter
+    arm: tuple[ArmedDeadline, ...] = ()
+    disarm: tuple[str, ...] = ()
+    if entered:
+        arm, disarm = transition_deadlines(cp, inst, d.states[target], data, when)
+    raised, lowered = _flag_changes(inst, flags_on, flags_off)
+    event = Fired(
+        instance_id=inst.id,
+        seq=inst.version + 1,
+        at=when,
+        actor=actor,
+        notices=tuple(notices),
+        name=name,
+        payload=payload,
+        inputs=inputs,
+        record=tr.record,
+        reset_signatures=reset and not entered,
+        source=state.id,
+        target=target,
+        entered=entered,
+        ops=tuple(ops),
+        flags_on=raised,
+        flags_off=lowered,
+        arm=arm,
+        disarm=disarm,
     )
     return event, data
 
 
-def _record_flags(
-    delta: dict[str, Any], inst: Instance, flags_on: set[str], flags_off: set[str]
-) -> None:
-    """Record in ``delta`` only the flags that actually change (an unflag wins over a
-    flag raised in the same command)."""
-    raised = flags_on - flags_off - inst.flags
-    if raised:
-        delta["flags_on"] = sorted(raised)
-    lowered = flags_off & inst.flags
-    if lowered:
-        delta["flags_off"] = sorted(lowered)
+def _flag_changes(
+    inst: Instance, flags_on: set[str], flags_off: set[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Only the flags that actually change (an unflag wins over a flag raised in the
+    same command), sorted."""
+    return tuple(sorted(flags_on - flags_off - inst.flags)), tuple(sorted(flags_off & inst.flags))
 
 
 def apply_effects(
@@ -187,7 +190,7 @@ def apply_effects(
     effects: tuple[Effect, ...],
     scope: dict[str, Any],
     data: Mapping[str, Any],
-    ops: list[list[Any]],
+    ops: list[DataOp],
     flags_on: set[str],
     flags_off: set[str],
     reset: bool,
@@ -219,15 +222,45 @@ def apply_effects(
                     )
                 )
                 raise Rejection(errors)
-            op = [eff.op, path, value]
+            tokens = tuple(str(p) for p in path)
+            if eff.op == "add" and (not isinstance(value, int | float) or isinstance(value, bool)):
+                errors.append(
+                    expr_reason(
+                        cp,
+                        eff.value.pointer if eff.value else "",
+                        f"'add' needs a number, got {value!r}",
+                    )
+                )
+                raise Rejection(errors)
+            if eff.op == "add":  # recorded as the value it results in
+                old = _read(data, tokens)
+                if old is not None and not isinstance(old, int | float):
+                    errors.append(
+                        expr_reason(cp, json_pointer(tokens), f"'add' needs a number, got {old!r}")
+                    )
+                    raise Rejection(errors)
+                op = DataOp("set", tokens, (old or 0) + value)  # type: ignore[operator]
+            else:
+                op = DataOp(eff.op, tokens, value)
             try:
-                data = apply_ops(data, [op])
+                data = apply_ops(data, (op,))
             except (TypeError, ValueError, IndexError) as exc:
-                errors.append(expr_reason(cp, "/".join(map(str, path)), str(exc)))
+                errors.append(expr_reason(cp, json_pointer(tokens), str(exc)))
                 raise Rejection(errors) from None
             ops.append(op)
     scope["data"] = data
     return data, reset
+
+
+def _read(data: Any, tokens: tuple[str, ...]) -> Any:
+    for t in tokens:
+        if isinstance(data, Mapping):
+            data = data.get(t)
+        elif isinstance(data, list) and t.isdigit() and int(t) < len(data):
+            data = data[int(t)]
+        else:
+            return None
+    return data
 
 
 def path_segment(
@@ -257,16 +290,14 @@ def collect_notices(
     return out
 
 
-def fire_step(cp: CompiledProcess, inst: Instance, armed: ArmedDeadline, now: dt.datetime) -> Event:
+def fire_step(
+    cp: CompiledProcess, inst: Instance, armed: ArmedDeadline, now: dt.datetime
+) -> Escalated | TimedOut:
     d = cp.definition
     dl = cp.deadlines[armed.id]
     when, step = armed.steps[armed.fired]
-    fired = {armed.id: armed.fired + 1}
     if step != "!timeout":
         esc = next(e for e in dl.escalations if e.id == step)
-        delta: dict[str, Any] = {"fired": fired}
-        if esc.flag and esc.flag not in inst.flags:
-            delta["flags_on"] = [esc.flag]
         notices: tuple[Notice, ...] = ()
         if esc.message:
             days = (to_local_date(when, cp.tz) - to_local_date(armed.due, cp.tz)).days
@@ -285,23 +316,22 @@ def fire_step(cp: CompiledProcess, inst: Instance, armed: ArmedDeadline, now: dt
                 "reason": f"{label.en}: deadline {to_local_date(armed.due, cp.tz)}",
             }
             notices = (make_notice(cp, esc.message, params, esc.notify),)
-        return Event(
-            inst.id,
-            inst.version + 1,
-            "escalated",
-            now,
-            SYSTEM,
-            f"{armed.id}/{step}",
-            inst.state,
-            inst.state,
-            delta,
-            {"due": armed.due.isoformat(), "step_at": when.isoformat()},
-            notices,
+        return Escalated(
+            instance_id=inst.id,
+            seq=inst.version + 1,
+            at=now,
+            actor=SYSTEM,
+            notices=notices,
+            deadline=armed.id,
+            step=step,
+            due=armed.due,
+            step_at=when,
+            flags_on=(esc.flag,) if esc.flag and esc.flag not in inst.flags else (),
         )
     assert dl.timeout is not None
     to = dl.timeout
     scope = build_scope(cp, inst, SYSTEM, {}, now, inst.data)
-    ops: list[list[Any]] = []
+    ops: list[DataOp] = []
     flags_on: set[str] = set()
     flags_off: set[str] = set()
     try:
@@ -312,27 +342,33 @@ def fire_step(cp: CompiledProcess, inst: Instance, armed: ArmedDeadline, now: dt
         notices = tuple(make_notice(cp, r.code, r.params, ()) for r in rej.reasons)
     else:
         notices = ()
-    target = cp.move(inst.state, TIMEOUT_PREFIX + armed.id, 0)
-    delta = {"state": target, "entered": True}
-    if ops:
-        delta["ops"] = ops
-    _record_flags(delta, inst, flags_on, flags_off)
+    target, _ = cp.move(inst.state, TIMEOUT_PREFIX + armed.id, _never)
+    raised, lowered = _flag_changes(inst, flags_on, flags_off)
     # The timeout happened at its scheduled time, whenever tick() noticed it: the
     # next state's deadlines count from then, so they do not depend on tick cadence.
-    transition_deadlines(cp, inst, d.states[target], data, when, delta)
-    disarm = delta.setdefault("disarm", [])
+    arm, disarm = transition_deadlines(cp, inst, d.states[target], data, when)
     if armed.id not in disarm:
-        disarm.append(armed.id)
-    return Event(
-        inst.id,
-        inst.version + 1,
-        "timed_out",
-        now,
-        SYSTEM,
-        to.event,
-        inst.state,
-        target,
-        delta,
-        {"due": armed.due.isoformat(), "step_at": when.isoformat()},
-        notices,
+        disarm = (*disarm, armed.id)
+    return TimedOut(
+        instance_id=inst.id,
+        seq=inst.version + 1,
+        at=now,
+        actor=SYSTEM,
+        notices=notices,
+        deadline=armed.id,
+        name=to.event,
+        due=armed.due,
+        step_at=when,
+        source=inst.state,
+        target=target,
+        entered=True,
+        ops=tuple(ops),
+        flags_on=raised,
+        flags_off=lowered,
+        arm=arm,
+        disarm=disarm,
     )
+
+
+def _never(when_expr: Expr) -> bool:  # timeouts have no conditions
+    raise AssertionError("a timeout transition has no condition")

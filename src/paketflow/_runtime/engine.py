@@ -1,49 +1,104 @@
 """The engine: start instances, collect signatures, fire events, tick deadlines.
 
-Every command follows the same path: load the snapshot, decide (rules → reasons, or
-effects → an :class:`~paketflow._runtime.model.Event`), fold the event into a new
-snapshot with :func:`~paketflow._runtime.fold.apply_event` (the same function replay
-uses), and append both to the store in one call. A refused command raises
-:class:`~paketflow._errors.Refused` before anything is written.
+Every command follows the same path: check the arguments (:mod:`._boundary`), load the
+snapshot, decide (rules → reasons, or effects → a typed event), fold the event into a
+new snapshot with :func:`~paketflow._runtime.fold.apply_event` (the same function
+replay uses), and append both to the store in one call. A refused command raises
+:class:`~paketflow.Refused` before anything is written.
+
+Threads: an ``Engine`` may be shared. Commands on one instance are serialised by a
+lock (striped by instance id), commands on different instances run independently, and
+the store's ``append`` is atomic. A command that loses a race with another writer of
+the same store (another engine or process) is decided again on the fresh snapshot, a
+few times, before :class:`~paketflow.ConcurrencyError` is raised; ``tick`` never raises
+for contention (the other writer's result stands).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from collections.abc import Iterable, Mapping
-from typing import Any, NoReturn
-
-import structlog
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NoReturn, TypeVar
 
 from paketflow._calendar import WorkingCalendar
 from paketflow._clock import Clock, SystemClock
 from paketflow._compile import CompiledProcess, compile_definition
 from paketflow._definition.model import ProcessDefinition
-from paketflow._errors import Reason, Refused, UnknownDefinition
+from paketflow._errors import (
+    ArgumentTypeError,
+    ConcurrencyError,
+    HistoryError,
+    Reason,
+    Refused,
+    UnknownDefinition,
+    UnknownInstance,
+)
+from paketflow._json import canonical
+from paketflow._logging import DefaultLogger
+from paketflow._runtime._boundary import (
+    Invalid,
+    check_actor,
+    check_data,
+    check_id,
+    check_key,
+    check_name,
+    check_time,
+)
 from paketflow._runtime._deadlines import arm_deadlines
 from paketflow._runtime._decide import decide, fire_step
-from paketflow._runtime._rules import Rejection, check_sign, plain, schema_reasons
+from paketflow._runtime._rules import Rejection, check_sign, schema_reasons
 from paketflow._runtime.fold import apply_event, fold
 from paketflow._runtime.messages import BUILTIN, render
-from paketflow._runtime.model import Actor, Event, Instance, Permissions
+from paketflow._runtime.model import (
+    Actor,
+    DefinitionRef,
+    Escalated,
+    Event,
+    Instance,
+    Permissions,
+    Signed,
+    Started,
+    TimedOut,
+)
 from paketflow._store.base import Store
 from paketflow._store.memory import MemoryStore
 
 __all__ = ["Engine", "replay"]
+
+#: How many times a command that lost a race with another writer is decided again.
+RETRIES = 5
+_STRIPES = 64
+_T = TypeVar("_T")
 
 
 def replay(definition: ProcessDefinition, events: Iterable[Event]) -> Instance:
     """Rebuild an instance from its history: a pure fold over the recorded events.
 
     No rule is re-evaluated, so a later change of code or definition cannot change
-    history. Raises ``ValueError`` if the history was recorded on another definition
+    history. Raises :class:`~paketflow.HistoryError` (a ``ValueError``) if the history
+    is not one the engine can have recorded, or was recorded on another definition
     (the content hash differs).
     """
-    instance = fold(events)
+    if not isinstance(definition, ProcessDefinition):
+        raise ArgumentTypeError(
+            f"replay(definition=...) must be a ProcessDefinition (from load_definition), "
+            f"got {type(definition).__name__}"
+        )
+    if isinstance(events, str | bytes | Mapping):
+        raise ArgumentTypeError("replay(events=...) must be an iterable of paketflow.Event")
+    checked = []
+    for ev in events:
+        if not isinstance(ev, Event):
+            raise ArgumentTypeError(
+                f"replay(events=...) must hold paketflow.Event objects, got "
+                f"{type(ev).__name__}; read stored JSON with Event.from_dict()"
+            )
+        checked.append(ev)
+    instance = fold(checked)
     if instance.definition_hash != definition.hash:
-        raise ValueError(
+        raise HistoryError(
             f"history of {instance.id!r} was recorded on {instance.definition_hash}, not on "
             f"{definition.key} ({definition.hash}); replay it with that definition"
         )
@@ -57,7 +112,12 @@ class Engine:
     ``store``: persistence (default :class:`~paketflow._store.MemoryStore`); ``clock``:
     time used when a command has no ``at`` (default the wall clock);
     ``calendars``: extra working-day calendars by id (override the definitions' own);
-    ``logger``: a structlog logger (default ``structlog.get_logger("paketflow")``).
+    ``logger``: any object with structlog's ``info(event, **fields)`` (default: the
+    standard-library logger ``paketflow``, silent unless enabled, or structlog once
+    the host configures it; see docs/logging.md).
+
+    An engine may be shared by threads (see the module docs); idempotency keys are
+    recorded in the store, so they are shared by every engine on that store.
     """
 
     def __init__(
@@ -77,7 +137,8 @@ class Engine:
             self.add_definition(definition)
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.log = logger if logger is not None else structlog.get_logger("paketflow")
+        self.log = logger if logger is not None else DefaultLogger()
+        self._locks = tuple(threading.RLock() for _ in range(_STRIPES))
 
     # -- definitions ------------------------------------------------------------------
 
@@ -100,6 +161,11 @@ class Engine:
         return self._resolve(ref).definition
 
     def _resolve(self, ref: str | ProcessDefinition) -> CompiledProcess:
+        if not isinstance(ref, str | ProcessDefinition):
+            raise ArgumentTypeError(
+                f"definition must be an id, 'id@version', a hash or a ProcessDefinition, "
+                f"got {type(ref).__name__}"
+            )
         if isinstance(ref, ProcessDefinition):
             if ref.hash not in self._by_hash:
                 self.add_definition(ref)
@@ -108,20 +174,35 @@ class Engine:
         if found is None:
             known = ", ".join(sorted(self._by_key)) or "none"
             raise UnknownDefinition(
-                f"no definition {ref!r} in this engine (known: {known}); pass it to "
+                f"no definition {ref[:200]!r} in this engine (known: {known}); pass it to "
                 "Engine([...]) or Engine.add_definition()"
             )
         return found
 
+    def _compiled(self, inst: Instance) -> CompiledProcess:
+        cp = self._by_hash.get(inst.definition_hash)
+        if cp is None:
+            raise UnknownDefinition(
+                f"instance {inst.id!r} runs {inst.definition}@{inst.definition_version} "
+                f"({inst.definition_hash}), which this engine does not have; pass that "
+                "definition to Engine([...]) or Engine.add_definition()"
+            )
+        return cp
+
     # -- reading ----------------------------------------------------------------------
 
     def get(self, instance_id: str) -> Instance:
-        """The current snapshot of an instance."""
+        """The current snapshot of an instance (read-only); raises
+        :class:`~paketflow.UnknownInstance`."""
+        if not isinstance(instance_id, str):
+            raise ArgumentTypeError(f"instance_id must be a string, got {instance_id!r}")
         return self.store.load(instance_id)
 
     def history(self, instance_id: str) -> list[Event]:
-        """Every event of an instance, oldest first."""
-        return self.store.history(instance_id)
+        """Every event of an instance, oldest first (read-only records)."""
+        if not isinstance(instance_id, str):
+            raise ArgumentTypeError(f"instance_id must be a string, got {instance_id!r}")
+        return list(self.store.history(instance_id))
 
     # -- commands ---------------------------------------------------------------------
 
@@ -137,52 +218,70 @@ class Engine:
     ) -> Instance:
         """Start an instance in the definition's initial state.
 
-        ``data`` is checked against the definition's data schema; ``instance_id``
-        defaults to a deterministic id derived from the definition, the actor, the
-        time and the data.
+        ``data`` is checked against the definition's data schema. ``instance_id``
+        defaults to a deterministic id: with an ``idempotency_key``, derived from the
+        definition and the key (so a retry however late finds the first result);
+        without one, from the definition, the actor, the time and the data. Raises
+        :class:`~paketflow.DuplicateInstance` when the id exists (and the command is
+        not a retry of the one that created it).
         """
         cp = self._resolve(definition)
         d = cp.definition
-        when = self._when(at)
-        payload = plain(data or {})
+        try:
+            actor = check_actor(actor)
+            when = self._when(at)
+            payload = check_data(data, "data")
+            key = check_key(idempotency_key)
+            if instance_id is not None:
+                check_id(instance_id, "instance_id")
+        except Invalid as bad:
+            self._invalid(instance_id, "start", actor, bad)
         if instance_id is None:
-            seed = json.dumps([d.hash, actor.id, when.isoformat(), payload], sort_keys=True)
-            instance_id = f"{d.id}-{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
-        done, record = self._idempotency(idempotency_key, instance_id, ["start", d.hash, payload])
-        if done is not None:
-            return done
-        if cp.data_validator is not None:
-            reasons = schema_reasons(cp, cp.data_validator, payload, "start")
-            if reasons:
-                self._refuse(instance_id, "start", actor, reasons)
-        state = d.states[d.initial]
-        arm = arm_deadlines(cp, state, payload, when, ())
-        sets = {"starter": [actor.id]}
-        event = Event(
-            instance_id=instance_id,
-            seq=1,
-            type="started",
-            at=when,
-            actor=actor,
-            name=None,
-            source=None,
-            target=state.id,
-            delta={
-                "definition": {"id": d.id, "version": d.version, "hash": d.hash},
-                "state": state.id,
-                "data": payload,
-                "sets": sets,
-                **({"arm": arm} if arm else {}),
-            },
-        )
-        instance = apply_event(None, event)
-        self.store.append(instance, [event], expected_version=0, idempotency=record)
+            seed: list[Any] = (
+                [d.hash, "key", key]
+                if key is not None
+                else [d.hash, actor.id, when.isoformat(), payload]
+            )
+            instance_id = f"{d.id}-{_digest(seed)[:16]}"
+        iid: str = instance_id
+        fingerprint = _digest(["start", d.hash, actor.to_dict(), payload])
+
+        def attempt() -> Instance:
+            done = self._replayed(key, iid, fingerprint, "start", actor)
+            if done is not None:
+                return done
+            if cp.data_validator is not None:
+                reasons = schema_reasons(cp, cp.data_validator, payload, "start")
+                if reasons:
+                    self._refuse(iid, "start", actor, reasons)
+            state = d.states[d.initial]
+            try:
+                arm = arm_deadlines(cp, state, payload, when, ())
+            except OverflowError:
+                self._out_of_range(iid, "start", actor, when)
+            event = Started(
+                instance_id=iid,
+                seq=1,
+                at=when,
+                actor=actor,
+                definition=DefinitionRef(d.id, d.version, d.hash),
+                state=state.id,
+                data=payload,
+                arm=arm,
+            )
+            instance = apply_event(None, event)
+            self.store.append(
+                instance, [event], expected_version=0, idempotency=_rec(key, fingerprint)
+            )
+            return instance
+
+        instance = self._serialised(iid, attempt)
         self.log.info(
             "instance_started",
-            instance_id=instance_id,
+            instance_id=iid,
             actor=actor.id,
             definition=d.key,
-            state=state.id,
+            state=instance.state,
         )
         return instance
 
@@ -197,47 +296,50 @@ class Engine:
     ) -> Instance:
         """Add ``actor``'s signature to the current state's signature rule (the first
         free slot the actor fits, or ``slot``)."""
-        when = self._when(at)
-        done, record = self._idempotency(idempotency_key, instance_id, ["sign", actor.id, slot])
-        if done is not None:
-            return done
-        inst = self.store.load(instance_id)
-        cp = self._by_hash[inst.definition_hash]
         try:
-            chosen = check_sign(cp, inst, actor, slot)
-        except Rejection as rej:
-            self._refuse(instance_id, "sign", actor, rej.reasons)
-        rule = cp.definition.states[inst.state].signatures
-        assert rule is not None
-        delta: dict[str, Any] = {
-            "signature": {
-                "slot": chosen,
-                "actor": actor.id,
-                "element": actor.element,
-                "name": actor.name,
-            }
-        }
-        if rule.record:
-            delta["sets"] = {rule.record: [actor.id]}
-        event = Event(
-            instance_id,
-            inst.version + 1,
-            "signed",
-            when,
-            actor,
-            chosen,
-            inst.state,
-            inst.state,
-            delta,
-        )
-        new = apply_event(inst, event)
-        self.store.append(new, [event], expected_version=inst.version, idempotency=record)
+            check_id(instance_id, "instance_id")
+            actor = check_actor(actor)
+            if slot is not None:
+                check_name(slot, "slot")
+            when = self._when(at)
+            key = check_key(idempotency_key)
+        except Invalid as bad:
+            self._invalid(instance_id, "sign", actor, bad)
+        fingerprint = _digest(["sign", instance_id, actor.to_dict(), slot])
+
+        def attempt() -> Instance:
+            done = self._replayed(key, instance_id, fingerprint, "sign", actor)
+            if done is not None:
+                return done
+            inst = self.store.load(instance_id)
+            cp = self._compiled(inst)
+            try:
+                chosen = check_sign(cp, inst, actor, slot)
+            except Rejection as rej:
+                self._refuse(instance_id, "sign", actor, rej.reasons)
+            rule = cp.definition.states[inst.state].signatures
+            assert rule is not None
+            event = Signed(
+                instance_id=instance_id,
+                seq=inst.version + 1,
+                at=when,
+                actor=actor,
+                slot=chosen,
+                record=rule.record,
+            )
+            new = apply_event(inst, event)
+            self.store.append(
+                new, [event], expected_version=inst.version, idempotency=_rec(key, fingerprint)
+            )
+            return new
+
+        new = self._serialised(instance_id, attempt)
         self.log.info(
             "signature_added",
             instance_id=instance_id,
             actor=actor.id,
-            state=inst.state,
-            slot=chosen,
+            state=new.state,
+            slot=new.signatures[-1].slot if new.signatures else slot,
         )
         return new
 
@@ -253,31 +355,54 @@ class Engine:
     ) -> Instance:
         """Fire ``event`` as ``actor`` with payload ``data``.
 
-        Returns the new snapshot, or raises :class:`~paketflow._errors.Refused` with
-        every reason; a refused command changes nothing. With ``idempotency_key``, a
-        repeated command returns the current snapshot without firing again.
+        Returns the new snapshot, or raises :class:`~paketflow.Refused` with every
+        reason; a refused command changes nothing. With ``idempotency_key``, a repeated
+        command returns the snapshot it first produced without firing again.
         """
-        when = self._when(at)
-        payload = plain(data or {})
-        command = ["fire", event, actor.id, payload]
-        done, record = self._idempotency(idempotency_key, instance_id, command)
-        if done is not None:
-            return done
-        inst = self.store.load(instance_id)
-        cp = self._by_hash[inst.definition_hash]
         try:
-            rec, data_after = decide(cp, inst, event, actor, payload, when)
-        except Rejection as rej:
-            self._refuse(instance_id, event, actor, rej.reasons)
-        new = apply_event(inst, rec, data=data_after)
-        self.store.append(new, [rec], expected_version=inst.version, idempotency=record)
-        if new.state != inst.state:
+            check_id(instance_id, "instance_id")
+            check_name(event, "event")
+            actor = check_actor(actor)
+            when = self._when(at)
+            payload = check_data(data, "data")
+            key = check_key(idempotency_key)
+        except Invalid as bad:
+            self._invalid(instance_id, event if isinstance(event, str) else "fire", actor, bad)
+        fingerprint = _digest(["fire", instance_id, event, actor.to_dict(), payload])
+        before: list[Instance] = []
+        notices: list[Any] = []
+
+        def attempt() -> Instance:
+            done = self._replayed(key, instance_id, fingerprint, event, actor)
+            if done is not None:
+                return done
+            inst = self.store.load(instance_id)
+            cp = self._compiled(inst)
+            try:
+                rec, data_after = decide(cp, inst, event, actor, payload, when)
+            except Rejection as rej:
+                self._refuse(instance_id, event, actor, rej.reasons)
+            except OverflowError:
+                self._out_of_range(instance_id, event, actor, when)
+            new = apply_event(inst, rec, data=data_after)
+            self.store.append(
+                new, [rec], expected_version=inst.version, idempotency=_rec(key, fingerprint)
+            )
+            before[:] = [inst]
+            notices[:] = rec.notices
+            return new
+
+        new = self._serialised(instance_id, attempt)
+        if not before:  # an idempotent repeat: nothing happened now
+            return new
+        source = before[0].state
+        if new.state != source:
             self.log.info(
                 "transition_taken",
                 instance_id=instance_id,
                 command=event,
                 actor=actor.id,
-                source=inst.state,
+                source=source,
                 target=new.state,
             )
         else:
@@ -286,9 +411,9 @@ class Engine:
                 instance_id=instance_id,
                 command=event,
                 actor=actor.id,
-                state=inst.state,
+                state=source,
             )
-        for n in rec.notices:
+        for n in notices:
             self.log.info(
                 "notice_emitted",
                 instance_id=instance_id,
@@ -298,48 +423,68 @@ class Engine:
             )
         return new
 
-    def tick(self, now: dt.datetime | None = None) -> list[Event]:
+    def tick(self, now: dt.datetime | None = None) -> list[Escalated | TimedOut]:
         """Fire every escalation tier and timeout due at or before ``now``; return the
         events recorded. Idempotent: a second call with the same ``now`` fires
-        nothing."""
-        when = self._when(now)
-        out: list[Event] = []
+        nothing. Never raises for contention: an instance another writer changed
+        meanwhile is reloaded, and skipped if it is no longer due."""
+        try:
+            when = self._when(now)
+        except Invalid as bad:
+            self._invalid(None, "tick", None, bad)
+        out: list[Escalated | TimedOut] = []
         for iid in self.store.due(when):
-            inst = self.store.load(iid)
-            cp = self._by_hash[inst.definition_hash]
-            events: list[Event] = []
-            cur = inst
-            progressed = True
-            while progressed:
-                progressed = False
-                for armed in sorted(cur.deadlines, key=lambda a: (a.next_at or when, a.id)):
-                    nxt = armed.next_at
-                    if nxt is None or nxt > when:
+            with self._locks[hash(iid) % _STRIPES]:
+                for _ in range(RETRIES):
+                    try:
+                        events = self._tick_one(iid, when)
+                    except (ConcurrencyError, UnknownInstance):
                         continue
-                    ev = fire_step(cp, cur, armed, when)
-                    cur = apply_event(cur, ev)
-                    events.append(ev)
-                    progressed = True
+                    out.extend(events)
                     break
-            if events:
-                self.store.append(cur, events, expected_version=inst.version)
-                for ev in events:
-                    if ev.type == "escalated":
-                        self.log.info("deadline_escalated", instance_id=iid, step=ev.name)
-                    else:
-                        self.log.info(
-                            "deadline_timed_out", instance_id=iid, name=ev.name, target=ev.target
-                        )
-                out.extend(events)
         return out
+
+    def _tick_one(self, iid: str, when: dt.datetime) -> list[Escalated | TimedOut]:
+        inst = self.store.load(iid)
+        cp = self._by_hash.get(inst.definition_hash)
+        if cp is None:  # another engine's definition: that engine ticks it
+            return []
+        events: list[Escalated | TimedOut] = []
+        cur = inst
+        progressed = True
+        while progressed:
+            progressed = False
+            for armed in sorted(cur.deadlines, key=lambda a: (a.next_at or when, a.id)):
+                nxt = armed.next_at
+                if nxt is None or nxt > when:
+                    continue
+                ev = fire_step(cp, cur, armed, when)
+                cur = apply_event(cur, ev)
+                events.append(ev)
+                progressed = True
+                break
+        if not events:
+            return []
+        self.store.append(cur, events, expected_version=inst.version)
+        for ev in events:
+            if isinstance(ev, Escalated):
+                self.log.info("deadline_escalated", instance_id=iid, step=ev.name)
+            else:
+                self.log.info("deadline_timed_out", instance_id=iid, name=ev.name, target=ev.target)
+        return events
 
     def allowed(self, instance_id: str, actor: Actor, at: dt.datetime | None = None) -> Permissions:
         """What ``actor`` may do now on the instance, and why each other event of the
         current state is refused. Guards are evaluated on an empty payload, so an
         event whose guards read the payload may still be refused when fired."""
-        when = self._when(at)
+        try:
+            check_id(instance_id, "instance_id")
+            actor = check_actor(actor)
+            when = self._when(at)
+        except Invalid as bad:
+            self._invalid(instance_id, "allowed", actor, bad)
         inst = self.store.load(instance_id)
-        cp = self._by_hash[inst.definition_hash]
+        cp = self._compiled(inst)
         state = cp.definition.states[inst.state]
         ok: list[str] = []
         refused: dict[str, tuple[Reason, ...]] = {}
@@ -358,11 +503,55 @@ class Engine:
                 sign_refused = tuple(rej.reasons)
         return Permissions(inst.state, tuple(ok), refused, sign, sign_refused)
 
-    # -- decisions ----------------------------------------------------------------------
-
-    # -- deadlines ----------------------------------------------------------------------
-
     # -- helpers ------------------------------------------------------------------------
+
+    def _serialised(self, instance_id: str, attempt: Callable[[], _T]) -> _T:
+        """Run ``attempt`` under the instance's lock, again on a fresh snapshot when
+        another writer of the store won a race."""
+        with self._locks[hash(instance_id) % _STRIPES]:
+            for _ in range(RETRIES - 1):
+                try:
+                    return attempt()
+                except ConcurrencyError:
+                    continue
+            return attempt()
+
+    def _invalid(self, instance_id: Any, command: str, actor: Any, bad: Invalid) -> NoReturn:
+        tid, ten = BUILTIN[bad.code]
+        reason = Reason(
+            bad.code, render(tid, bad.params), render(ten, bad.params), params=bad.params
+        )
+        iid = instance_id if isinstance(instance_id, str) and len(instance_id) <= 200 else "-"
+        self.log.info(
+            "command_refused",
+            instance_id=iid,
+            command=command if len(command) <= 200 else command[:200],
+            actor=actor.id if isinstance(actor, Actor) and isinstance(actor.id, str) else None,
+            codes=[bad.code],
+        )
+        raise Refused(iid, command[:200], [reason]) from None
+
+    def _out_of_range(
+        self, instance_id: str, command: str, actor: Actor, when: dt.datetime
+    ) -> NoReturn:
+        self._invalid(
+            instance_id,
+            command,
+            actor,
+            Invalid(
+                "ERR_WAKTU_TIDAK_VALID",
+                {
+                    "argumen": "at (tenggat turunan)",
+                    "argument": "at (a derived deadline)",
+                    "nilai": when.isoformat(),
+                    "value": when.isoformat(),
+                    "awal": "1970-01-01",
+                    "earliest": "1970-01-01",
+                    "akhir": "9999-12-31",
+                    "latest": "9999-12-31",
+                },
+            ),
+        )
 
     def _refuse(
         self, instance_id: str, command: str, actor: Actor, reasons: list[Reason]
@@ -376,47 +565,40 @@ class Engine:
         )
         raise Refused(instance_id, command, reasons) from None
 
-    def _idempotency(
-        self, key: str | None, instance_id: str, command: list[Any]
-    ) -> tuple[Instance | None, tuple[str, str] | None]:
-        """``(done, record)``: ``done`` is the current snapshot when this exact command
-        was already applied under ``key``; ``record`` is what to store with the new
-        events. The same key for a different command is refused."""
+    def _replayed(
+        self, key: str | None, instance_id: str, fingerprint: str, command: str, actor: Actor
+    ) -> Instance | None:
+        """The snapshot this exact command first produced when it was already applied
+        under ``key``; ``None`` when the key is new. The same key for a different
+        command (another instance, event, actor or payload) is refused."""
         if key is None:
-            return None, None
-        fingerprint = _fingerprint(command)
+            return None
         hit = self.store.idempotent(key)
         if hit is None:
-            return None, (key, fingerprint)
-        iid, recorded, _version = hit
+            return None
+        iid, recorded, version = hit
         if iid != instance_id or recorded != fingerprint:
-            tid, ten = BUILTIN["ERR_DUPLIKAT_PERINTAH"]
             params = {"kunci": key, "key": key}
+            tid, ten = BUILTIN["ERR_DUPLIKAT_PERINTAH"]
             reason = Reason(
                 "ERR_DUPLIKAT_PERINTAH", render(tid, params), render(ten, params), params=params
             )
-            self.log.info(
-                "command_refused",
-                instance_id=instance_id,
-                command=str(command[0]),
-                codes=[reason.code],
-            )
-            raise Refused(instance_id, str(command[0]), [reason])
-        return self.store.load(iid), (key, fingerprint)
+            self._refuse(instance_id, command, actor, [reason])
+        current = self.store.load(iid)
+        if current.version == version:
+            return current
+        return fold(self.store.history(iid)[:version])
 
     def _when(self, at: dt.datetime | None) -> dt.datetime:
-        when = self.clock.now() if at is None else at
-        if not isinstance(when, dt.datetime) or when.tzinfo is None:
-            raise ValueError(
-                f"'at' must be a timezone-aware datetime, got {when!r}; e.g. "
-                "datetime(2012, 9, 4, 10, tzinfo=ZoneInfo('Asia/Pontianak'))"
-            )
-        return when
+        return check_time(self.clock.now() if at is None else at, "at")
 
 
-def _fingerprint(command: list[Any]) -> str:
-    raw = json.dumps(plain(command), sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+def _digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
+def _rec(key: str | None, fingerprint: str) -> tuple[str, str] | None:
+    return None if key is None else (key, fingerprint)
 
 
 def _semver(version: str) -> tuple[int, ...]:

@@ -2,7 +2,9 @@
 
 Both the live engine and :func:`paketflow.replay` build every new snapshot with
 :func:`apply_event`, so replaying history yields the live instance by construction.
-Nothing here evaluates a rule or reads a clock.
+Nothing here evaluates a rule or reads a clock. A history that cannot have been
+recorded (no ``started`` first, a sequence gap, another instance's event, a move from
+a state the instance is not in) raises :class:`~paketflow.HistoryError`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,21 @@ from typing import Any
 
 import attrs
 
-from paketflow._runtime.model import ArmedDeadline, Event, Instance, Signature
+from paketflow._errors import HistoryError
+from paketflow._json import FrozenDict, FrozenList, freeze
+from paketflow._runtime.model import (
+    DataOp,
+    Escalated,
+    Event,
+    Fired,
+    Instance,
+    Signature,
+    Signed,
+    Started,
+    TimedOut,
+)
 
 __all__ = ["apply_event", "apply_ops", "fold"]
-
-_MISSING = object()
 
 
 def _copy(container: Any) -> Any:
@@ -27,38 +39,44 @@ def _copy(container: Any) -> Any:
     return {}
 
 
+def _index(container: list[Any], token: str | int, *, append: bool = False) -> int:
+    if token == "-":
+        return len(container)
+    if isinstance(token, int):
+        key = token
+    elif token.isdigit() and (token == "0" or not token.startswith("0")):
+        key = int(token)
+    else:
+        raise IndexError(f"{token!r} is not a list index")
+    if key < 0 or key > len(container) or (key == len(container) and not append):
+        raise IndexError(f"list index {key} is out of range")
+    return key
+
+
 def _set_in(root: Any, path: Sequence[Any], op: str, value: Any) -> Any:
-    """Return a copy of ``root`` with ``op`` applied at ``path`` (copy-on-write along
-    the path only)."""
+    """Return a frozen copy of ``root`` with ``op`` applied at ``path`` (copy-on-write
+    along the path only)."""
     new = _copy(root)
     key = path[0]
     if isinstance(new, list):
-        key = len(new) if key == "-" else int(key)
-        if key < 0:  # JSON Pointer has no negative indices
-            raise IndexError(f"list index {key} is out of range")
+        key = _index(new, key, append=len(path) == 1 and op == "set")
     if len(path) > 1:
-        child = (
-            new.get(key) if isinstance(new, dict) else (new[key] if 0 <= key < len(new) else None)
-        )
+        child = new.get(key) if isinstance(new, dict) else new[key] if key < len(new) else None
         updated = _set_in(child if child is not None else {}, path[1:], op, value)
         _put(new, key, updated)
-        return new
-    if op == "unset":
+    elif op == "unset":
         if isinstance(new, dict):
             new.pop(key, None)
-        elif 0 <= key < len(new):
+        elif key < len(new):
             del new[key]
-        return new
-    if op == "add":
-        old = new.get(key) if isinstance(new, dict) else (new[key] if key < len(new) else None)
-        value = (old or 0) + value
-    elif op == "append":
-        old = new.get(key) if isinstance(new, dict) else (new[key] if key < len(new) else None)
-        if old is not None and not isinstance(old, list | tuple):
-            raise TypeError(f"'append' needs a list, got {old!r}")
-        value = [*(old or ()), value]
-    _put(new, key, value)
-    return new
+    else:
+        if op == "append":
+            old = new.get(key) if isinstance(new, dict) else (new[key] if key < len(new) else None)
+            if old is not None and not isinstance(old, list | tuple):
+                raise TypeError(f"'append' needs a list, got {old!r}")
+            value = FrozenList([*(old or ()), value])
+        _put(new, key, value)
+    return FrozenDict(new) if isinstance(new, dict) else FrozenList(new)
 
 
 def _put(container: Any, key: Any, value: Any) -> None:
@@ -70,13 +88,13 @@ def _put(container: Any, key: Any, value: Any) -> None:
         container[key] = value
 
 
-def apply_ops(data: Mapping[str, Any], ops: Iterable[Sequence[Any]]) -> Mapping[str, Any]:
-    """Apply recorded data operations ``[op, path, value]`` (``op`` is ``set``,
-    ``unset``, ``add`` or ``append``) to ``data``."""
+def apply_ops(data: Mapping[str, Any], ops: Iterable[DataOp]) -> Mapping[str, Any]:
+    """Apply recorded data operations to ``data`` (a new frozen mapping; ``data`` is
+    not changed)."""
     result: Any = data
-    for op, path, value in ops:
-        result = _set_in(result, path, op, value)
-    return dict(result)
+    for op in ops:
+        result = _set_in(result, op.path, op.op, freeze(op.value))
+    return result if isinstance(result, FrozenDict) else FrozenDict(result)
 
 
 def apply_event(
@@ -87,63 +105,81 @@ def apply_event(
     ``data`` is the engine's shortcut: the data the event's operations produce, when
     it has just computed them. Replay never passes it (the property tests check that
     both ways agree)."""
-    d = event.delta
     if instance is None:
-        if event.type != "started":
-            raise ValueError(f"history of {event.instance_id!r} must begin with 'started'")
-        defn = d["definition"]
-        instance = Instance(
+        if not isinstance(event, Started) or event.seq != 1:
+            raise HistoryError(
+                f"history of {event.instance_id!r} must begin with a 'started' event "
+                f"(seq 1), got {event.type!r} (seq {event.seq})"
+            )
+        ref = event.definition
+        return Instance(
             id=event.instance_id,
-            definition=defn["id"],
-            definition_version=defn["version"],
-            definition_hash=defn["hash"],
-            state=d["state"],
-            data=d["data"],
-            version=0,
+            definition=ref.id,
+            definition_version=ref.version,
+            definition_hash=ref.hash,
+            state=event.state,
+            data=event.data,
+            version=1,
             entered_at=event.at,
+            deadlines=event.arm,
+            sets={name: frozenset((event.actor.id,)) for name in event.record},
+        )
+    if event.instance_id != instance.id or event.seq != instance.version + 1:
+        raise HistoryError(
+            f"event {event.instance_id!r}#{event.seq} cannot follow {instance.id!r} at "
+            f"version {instance.version} (expected {instance.id!r}#{instance.version + 1})"
         )
     changes: dict[str, Any] = {"version": event.seq}
-    if "ops" in d:
-        changes["data"] = data if data is not None else apply_ops(instance.data, d["ops"])
-    if "state" in d and event.type != "started":
-        changes["state"] = d["state"]
-    if d.get("entered"):
+    if isinstance(event, Signed):
+        a = event.actor
+        sig = Signature(event.slot, a.id, event.at, a.element, a.name)
+        changes["signatures"] = (*instance.signatures, sig)
+        if event.record:
+            changes["sets"] = _add_to_sets(instance, (event.record,), a.id)
+        return attrs.evolve(instance, **changes)
+    if isinstance(event, Escalated):
+        changes["deadlines"] = tuple(
+            attrs.evolve(a, fired=a.fired + 1) if a.id == event.deadline else a
+            for a in instance.deadlines
+        )
+        if event.flags_on:
+            changes["flags"] = instance.flags | frozenset(event.flags_on)
+        return attrs.evolve(instance, **changes)
+    if not isinstance(event, Fired | TimedOut):
+        raise HistoryError(f"event {event.instance_id!r}#{event.seq}: a second 'started'")
+    if event.source != instance.state:
+        raise HistoryError(
+            f"event {event.instance_id!r}#{event.seq} moves from {event.source!r} but the "
+            f"instance is in {instance.state!r}"
+        )
+    if event.ops:
+        changes["data"] = data if data is not None else apply_ops(instance.data, event.ops)
+    if event.entered:
+        changes["state"] = event.target
         changes["entered_at"] = event.at
         changes["signatures"] = ()
-    if d.get("reset_signatures"):
+    elif isinstance(event, Fired) and event.reset_signatures:
         changes["signatures"] = ()
-    if "signature" in d:
-        s = d["signature"]
-        sig = Signature(s["slot"], s["actor"], event.at, s.get("element"), s.get("name"))
-        changes["signatures"] = (*changes.get("signatures", instance.signatures), sig)
-    if "flags_on" in d or "flags_off" in d:
-        flags = (instance.flags | frozenset(d.get("flags_on", ()))) - frozenset(
-            d.get("flags_off", ())
+    if event.flags_on or event.flags_off:
+        changes["flags"] = (instance.flags | frozenset(event.flags_on)) - frozenset(event.flags_off)
+    if isinstance(event, Fired) and event.record:
+        changes["sets"] = _add_to_sets(instance, event.record, event.actor.id)
+    if event.disarm or event.arm:
+        gone = frozenset(event.disarm)
+        changes["deadlines"] = (
+            *(a for a in instance.deadlines if a.id not in gone),
+            *event.arm,
         )
-        changes["flags"] = flags
-    if "sets" in d:
-        sets = dict(instance.sets)
-        for name, ids in d["sets"].items():
-            sets[name] = sets.get(name, frozenset()) | frozenset(ids)
-        changes["sets"] = sets
-    if "disarm" in d or "arm" in d or "fired" in d:
-        changes["deadlines"] = _deadlines(instance.deadlines, d)
     return attrs.evolve(instance, **changes)
 
 
-def _deadlines(
-    current: tuple[ArmedDeadline, ...], d: Mapping[str, Any]
-) -> tuple[ArmedDeadline, ...]:
-    gone = set(d.get("disarm", ()))
-    fired: dict[str, int] = dict(d.get("fired", {}))
-    out = [
-        attrs.evolve(a, fired=fired[a.id]) if a.id in fired else a
-        for a in current
-        if a.id not in gone
-    ]
-    for a in d.get("arm", ()):
-        out.append(ArmedDeadline.from_dict(a))
-    return tuple(out)
+def _add_to_sets(
+    instance: Instance, names: Iterable[str], person: str
+) -> Mapping[str, frozenset[str]]:
+    sets = dict(instance.sets)
+    for name in names:
+        sets[name] = sets.get(name, frozenset()) | {person}
+    return FrozenDict(sets)
 
 
 def fold(events: Iterable[Event]) -> Instance:
@@ -152,5 +188,5 @@ def fold(events: Iterable[Event]) -> Instance:
     for event in events:
         instance = apply_event(instance, event)
     if instance is None:
-        raise ValueError("cannot replay an empty history")
+        raise HistoryError("cannot replay an empty history")
     return instance

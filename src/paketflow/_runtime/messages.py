@@ -54,6 +54,26 @@ BUILTIN: Mapping[str, tuple[str, str]] = {
         "Aturan {lokasi} tidak dapat dihitung dengan data ini: {rincian}.",
         "Rule {location} cannot be evaluated on this data: {detail}.",
     ),
+    "ERR_ID_TIDAK_VALID": (
+        "{argumen} {nilai} tidak sah: {masalah}.",
+        "{argument} {value} is not valid: {problem}.",
+    ),
+    "ERR_AKTOR_TIDAK_VALID": (
+        "Pelaku tidak sah: {bidang} {nilai}: {masalah}.",
+        "The actor is not valid: {field} {value}: {problem}.",
+    ),
+    "ERR_DATA_TIDAK_SAH": (
+        "Data tidak dapat diterima di {lokasi}: {masalah}.",
+        "Data cannot be accepted at {location}: {problem}.",
+    ),
+    "ERR_WAKTU_TIDAK_VALID": (
+        "Waktu {argumen} {nilai} di luar rentang yang didukung ({awal} sampai sebelum {akhir}).",
+        "Time {argument} {value} is outside the supported range ({earliest} to before {latest}).",
+    ),
+    "ERR_KUNCI_TIDAK_VALID": (
+        "Kunci idempotensi {nilai} tidak sah: {masalah}.",
+        "Idempotency key {value} is not valid: {problem}.",
+    ),
     "ERR_DUPLIKAT_PERINTAH": (
         "Kunci idempotensi {kunci} sudah dipakai untuk perintah lain.",
         "Idempotency key {key} was already used for a different command.",

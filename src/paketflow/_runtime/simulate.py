@@ -24,7 +24,7 @@ from paketflow._calendar import zone
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import DefinitionError, PaketflowError, Reason, Refused, ScenarioError
 from paketflow._runtime.engine import Engine
-from paketflow._runtime.model import Actor, Event, Instance, Notice
+from paketflow._runtime.model import Actor, Escalated, Instance, Notice, TimedOut
 
 __all__ = ["ScenarioResult", "StepResult", "load_scenario", "main", "run_scenario"]
 
@@ -43,7 +43,7 @@ class StepResult:
     state_after: str | None
     reasons: tuple[Reason, ...] = ()
     notices: tuple[Notice, ...] = ()
-    ticked: tuple[Event, ...] = ()
+    ticked: tuple[Escalated | TimedOut, ...] = ()
     failures: tuple[str, ...] = ()
     note: str | None = None
 
@@ -173,7 +173,7 @@ def run_scenario(
         before = instance.state if instance else None
         reasons: tuple[Reason, ...] = ()
         notices: tuple[Notice, ...] = ()
-        ticked: tuple[Event, ...] = ()
+        ticked: tuple[Escalated | TimedOut, ...] = ()
         accepted = True
         try:
             if cmd == "start":
@@ -231,7 +231,7 @@ def _check(
     accepted: bool,
     reasons: Sequence[Reason],
     notices: Sequence[Notice],
-    ticked: Sequence[Event],
+    ticked: Sequence[Escalated | TimedOut],
     instance: Instance | None,
 ) -> list[str]:
     out: list[str] = []

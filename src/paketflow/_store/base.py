@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from paketflow._runtime.model import Event, Instance
+from paketflow._events import Event, Instance
 
 __all__ = ["Store"]
 
@@ -16,9 +16,13 @@ class Store(Protocol):
 
     ``append`` is one transaction: the events, the new snapshot, the idempotency key
     and the deadline index commit together, or not at all. It raises
-    :class:`~paketflow._errors.ConcurrencyError` when the stored version is not
-    ``expected_version`` and :class:`~paketflow._errors.DuplicateInstance` when
-    ``expected_version`` is 0 and the instance exists.
+    :class:`~paketflow.ConcurrencyError` when the stored version is not
+    ``expected_version`` or the idempotency key was recorded meanwhile, and
+    :class:`~paketflow.DuplicateInstance` when ``expected_version`` is 0 and the
+    instance exists. Every method must be safe to call from several threads.
+
+    A store imports only the records (``paketflow._events``), the JSON utilities and
+    the errors: it never decides anything.
     """
 
     def load(self, instance_id: str) -> Instance:

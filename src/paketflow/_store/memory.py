@@ -1,19 +1,25 @@
-"""The in-memory store: dictionaries and a heap of deadline times."""
+"""The in-memory store: dictionaries and a heap of deadline times, behind one lock."""
 
 from __future__ import annotations
 
 import datetime as dt
 import heapq
+import itertools
+import threading
 from collections.abc import Sequence
 
 from paketflow._errors import ConcurrencyError, DuplicateInstance, UnknownInstance
-from paketflow._runtime.model import Event, Instance
+from paketflow._events import Event, Instance
 
 __all__ = ["MemoryStore"]
 
 
 class MemoryStore:
     """Keeps everything in this process. Not shared between processes; not durable.
+
+    Thread-safe: every method runs under one lock, and :meth:`append` checks the
+    expected version and the idempotency key and records the events, the snapshot and
+    the key together (all or nothing).
 
     The deadline index is a heap of ``(time, instance id)`` with lazy deletion, so
     :meth:`due` costs O(k log n) for k due instances, whatever n is.
@@ -24,12 +30,14 @@ class MemoryStore:
         self._events: dict[str, list[Event]] = {}
         self._keys: dict[str, tuple[str, str, int]] = {}
         self._heap: list[tuple[dt.datetime, str]] = []
+        self._lock = threading.RLock()
 
     def load(self, instance_id: str) -> Instance:
-        try:
-            return self._instances[instance_id]
-        except KeyError:
-            raise UnknownInstance(instance_id) from None
+        with self._lock:
+            try:
+                return self._instances[instance_id]
+            except (KeyError, TypeError):
+                raise UnknownInstance(instance_id) from None
 
     def append(
         self,
@@ -39,6 +47,26 @@ class MemoryStore:
         expected_version: int,
         idempotency: tuple[str, str] | None = None,
     ) -> None:
+        with self._lock:
+            self._append(instance, events, expected_version, idempotency)
+
+    def _append(
+        self,
+        instance: Instance,
+        events: Sequence[Event],
+        expected_version: int,
+        idempotency: tuple[str, str] | None,
+    ) -> None:
+        if events and (
+            events[0].seq != expected_version + 1
+            or any(e.instance_id != instance.id for e in events)
+            or any(b.seq != a.seq + 1 for a, b in itertools.pairwise(events))
+            or events[-1].seq != instance.version
+        ):
+            raise ValueError(
+                f"events of {instance.id!r} must continue its history gaplessly from "
+                f"version {expected_version} to the snapshot's version {instance.version}"
+            )
         current = self._instances.get(instance.id)
         if expected_version == 0 and current is not None:
             raise DuplicateInstance(
@@ -49,6 +77,11 @@ class MemoryStore:
                 f"instance {instance.id!r} is at version {current.version}, expected "
                 f"{expected_version}; reload it and retry the command"
             )
+        if idempotency is not None and idempotency[0] in self._keys:
+            raise ConcurrencyError(
+                f"idempotency key {idempotency[0]!r} was recorded by another writer meanwhile; "
+                "retry the command (it will return that writer's result)"
+            )
         self._instances[instance.id] = instance
         self._events.setdefault(instance.id, []).extend(events)
         if idempotency is not None:
@@ -58,14 +91,21 @@ class MemoryStore:
             heapq.heappush(self._heap, (nxt, instance.id))
 
     def history(self, instance_id: str) -> list[Event]:
-        if instance_id not in self._events:
-            raise UnknownInstance(instance_id)
-        return list(self._events[instance_id])
+        with self._lock:
+            try:
+                return list(self._events[instance_id])
+            except (KeyError, TypeError):
+                raise UnknownInstance(instance_id) from None
 
     def idempotent(self, key: str) -> tuple[str, str, int] | None:
-        return self._keys.get(key)
+        with self._lock:
+            return self._keys.get(key)
 
     def due(self, now: dt.datetime) -> list[str]:
+        with self._lock:
+            return self._due(now)
+
+    def _due(self, now: dt.datetime) -> list[str]:
         out: list[str] = []
         seen: set[str] = set()
         heap = self._heap

@@ -1,0 +1,305 @@
+"""JSON utilities: the one canonical serialisation, strict value checks and frozen
+JSON containers.
+
+- :func:`canonical` is RFC 8785 (JSON Canonicalization Scheme, via the ``rfc8785``
+  package). Every hash, fingerprint and derived id in paketflow is computed over it.
+- :func:`check` is the boundary check for data coming from callers: JSON values only
+  (``dict`` with ``str`` keys, ``list``/``tuple``, ``str``, ``bool``, ``None``, integers
+  within ±2**53, finite floats), no lone surrogates, bounded size and nesting. It
+  returns a deeply frozen copy, so nothing the caller keeps can change what the engine
+  recorded.
+- :class:`FrozenDict` and :class:`FrozenList` are ``dict``/``list`` subclasses whose
+  mutating methods raise :class:`~paketflow.ImmutableError`; they compare equal to plain
+  dicts and lists and serialise like them.
+- :func:`pointer` and :func:`parse_pointer` are RFC 6901 JSON Pointers (``jsonpointer``).
+
+This module imports nothing from the rest of paketflow except the errors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NoReturn
+
+import jsonpointer
+import rfc8785
+
+from paketflow._errors import ImmutableError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_INT",
+    "MAX_NODES",
+    "MAX_STRING",
+    "FrozenDict",
+    "FrozenList",
+    "JSONValueError",
+    "canonical",
+    "check",
+    "freeze",
+    "parse_pointer",
+    "pointer",
+    "thaw",
+]
+
+#: Largest magnitude of an integer accepted in caller data (IEEE-754 doubles represent
+#: every integer up to this exactly, so every JSON reader agrees on the value).
+MAX_INT = 2**53
+#: Deepest nesting of containers accepted in caller data.
+MAX_DEPTH = 32
+#: Most values (containers, keys and scalars) in one caller value.
+MAX_NODES = 20_000
+#: Longest string (in characters), keys included, accepted in caller data.
+MAX_STRING = 65_536
+
+
+class JSONValueError(Exception):
+    """Internal: a caller value is not acceptable JSON. ``pointer`` is where (RFC 6901,
+    relative to the value checked), ``problem`` says what, in English; the engine turns
+    it into a bilingual refusal."""
+
+    def __init__(self, pointer: str, problem: str, problem_id: str) -> None:
+        super().__init__(f"{pointer or '/'}: {problem}")
+        self.pointer = pointer
+        self.problem = problem
+        self.problem_id = problem_id
+
+
+def _immutable(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
+    raise ImmutableError(
+        f"this {type(self).__name__} is part of a recorded snapshot or event and cannot be "
+        "changed; copy it first (paketflow.thaw(value) gives mutable dicts and lists)"
+    )
+
+
+class FrozenDict(dict[str, Any]):
+    """A read-only ``dict`` (every mutating method raises
+    :class:`~paketflow.ImmutableError`). Equal to a plain ``dict`` with the same items."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _immutable
+    clear = pop = popitem = setdefault = update = _immutable
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> FrozenDict:
+        return self
+
+    def __reduce__(self) -> Any:
+        return (FrozenDict, (dict(self),))
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self)
+
+
+class FrozenList(list[Any]):
+    """A read-only ``list`` (every mutating method raises
+    :class:`~paketflow.ImmutableError`). Equal to a plain ``list`` with the same items."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _immutable
+    append = extend = insert = pop = remove = clear = sort = reverse = _immutable
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+    def __copy__(self) -> FrozenList:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> FrozenList:
+        return self
+
+    def __reduce__(self) -> Any:
+        return (FrozenList, (list(self),))
+
+    def __repr__(self) -> str:
+        return list.__repr__(self)
+
+
+EMPTY = FrozenDict()
+
+
+def freeze(value: Any) -> Any:
+    """A deeply frozen copy of a value already known to be JSON (no checks; iterative).
+    Frozen containers are returned as they are."""
+    if isinstance(value, FrozenDict | FrozenList) or not isinstance(value, dict | list | tuple):
+        return value
+    if isinstance(value, dict):
+        return FrozenDict({k: freeze(v) for k, v in value.items()})
+    return FrozenList([freeze(v) for v in value])
+
+
+def thaw(value: Any) -> Any:
+    """A deep copy of a JSON value with plain (mutable) ``dict`` and ``list``."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+def _esc(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _fail(ptr: str, en: str, id_: str) -> NoReturn:
+    raise JSONValueError(ptr, en, id_)
+
+
+def _check_str(s: str, ptr: str) -> None:
+    if len(s) > MAX_STRING:
+        _fail(
+            ptr,
+            f"string of {len(s)} characters is longer than the limit of {MAX_STRING}",
+            f"teks {len(s)} karakter melebihi batas {MAX_STRING}",
+        )
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        _fail(
+            ptr,
+            "string contains a lone surrogate (not valid Unicode text)",
+            "teks berisi surrogate tunggal (bukan teks Unicode yang sah)",
+        )
+
+
+def check(
+    value: Any,
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+) -> Any:
+    """Check that ``value`` is strict JSON within the limits and return a deeply frozen
+    copy. Raises :class:`JSONValueError` naming the first offending place. Iterative,
+    so hostile nesting cannot exhaust the interpreter stack."""
+    nodes = 0
+    root: list[Any] = [None]
+    # work items: (value, pointer, depth, parent container, key in parent)
+    stack: list[tuple[Any, str, int, Any, Any]] = [(value, "", 0, root, 0)]
+    while stack:
+        v, ptr, depth, parent, key = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            _fail(
+                "",
+                f"value has more than {max_nodes} parts (the limit)",
+                f"nilai memiliki lebih dari {max_nodes} bagian (batas)",
+            )
+        t = type(v)
+        if t is str:
+            _check_str(v, ptr)
+            out: Any = v
+        elif t is bool or v is None:
+            out = v
+        elif t is int:
+            if not -MAX_INT <= v <= MAX_INT:
+                _fail(
+                    ptr,
+                    "integer is outside the accepted range ±2**53 "
+                    "(use a string for larger numbers)",
+                    "bilangan bulat di luar rentang ±2**53 (gunakan teks untuk bilangan besar)",
+                )
+            out = v
+        elif t is float:
+            if not math.isfinite(v):
+                _fail(
+                    ptr,
+                    f"{v!r} is not a JSON number",
+                    f"{v!r} bukan bilangan JSON",
+                )
+            out = v
+        elif isinstance(v, Mapping):
+            if depth >= max_depth:
+                _fail(
+                    ptr,
+                    f"nesting deeper than {max_depth} levels (the limit)",
+                    f"bersarang lebih dari {max_depth} tingkat (batas)",
+                )
+            out = {}
+            for k, item in v.items():
+                if type(k) is not str:
+                    _fail(
+                        ptr,
+                        f"object key {k!r} is not a string",
+                        f"kunci objek {k!r} bukan teks",
+                    )
+                sub = f"{ptr}/{_esc(k)}"
+                _check_str(k, sub)
+                out[k] = None
+                stack.append((item, sub, depth + 1, out, k))
+        elif isinstance(v, list | tuple):
+            if depth >= max_depth:
+                _fail(
+                    ptr,
+                    f"nesting deeper than {max_depth} levels (the limit)",
+                    f"bersarang lebih dari {max_depth} tingkat (batas)",
+                )
+            out = [None] * len(v)
+            for i, item in enumerate(v):
+                stack.append((item, f"{ptr}/{i}", depth + 1, out, i))
+        else:
+            _fail(
+                ptr,
+                f"{type(v).__name__} {_short(v)} is not a JSON value (use strings, numbers, "
+                "booleans, null, lists and objects)",
+                f"{type(v).__name__} {_short(v)} bukan nilai JSON (gunakan teks, angka, "
+                "boolean, null, daftar dan objek)",
+            )
+        parent[key] = out
+    # Freeze innermost containers first, then put the frozen ones in their parents.
+    return _freeze_built(root[0])
+
+
+def _freeze_built(value: Any) -> Any:
+    # The built tree is fresh and acyclic; freeze bottom-up without recursion.
+    if not isinstance(value, dict | list):
+        return value
+    order: list[Any] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend(c for c in children if isinstance(c, dict | list))
+    frozen: dict[int, Any] = {}
+    for node in reversed(order):
+        if isinstance(node, dict):
+            frozen[id(node)] = FrozenDict(
+                {
+                    k: frozen.get(id(c), c) if isinstance(c, dict | list) else c
+                    for k, c in node.items()
+                }
+            )
+        else:
+            frozen[id(node)] = FrozenList(
+                [frozen.get(id(c), c) if isinstance(c, dict | list) else c for c in node]
+            )
+    return frozen[id(value)]
+
+
+def _short(v: Any) -> str:
+    try:
+        text = repr(v)
+    except Exception:  # a hostile __repr__ must not escape
+        text = f"<{type(v).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes of a JSON value (frozen containers included)."""
+    return rfc8785.dumps(value)
+
+
+def pointer(parts: Iterable[str | int]) -> str:
+    """The RFC 6901 JSON Pointer of ``parts`` (``["a", "b/c", 0]`` → ``/a/b~1c/0``)."""
+    return "".join("/" + jsonpointer.escape(str(p)) for p in parts)
+
+
+def parse_pointer(text: str) -> Sequence[str]:
+    """The reference tokens of an RFC 6901 JSON Pointer (unescaped)."""
+    return tuple(jsonpointer.JsonPointer(text).parts)
