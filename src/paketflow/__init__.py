@@ -5,13 +5,19 @@ The public surface is exactly ``__all__``; everything else is private. Importing
 paketflow does nothing else (no logging configuration, no I/O).
 """
 
+from paketflow._calendar import WorkingCalendar
 from paketflow._clock import Clock, ManualClock, SystemClock
 from paketflow._definition import load_definition
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
     ConcurrencyError,
     DefinitionError,
     DuplicateInstance,
+    FormatError,
+    HistoryError,
+    ImmutableError,
     PaketflowError,
     Problem,
     Reason,
@@ -20,28 +26,51 @@ from paketflow._errors import (
     UnknownDefinition,
     UnknownInstance,
 )
-from paketflow._runtime import (
+from paketflow._events import (
+    EVENT_FORMAT,
+    SNAPSHOT_FORMAT,
     Actor,
-    Engine,
+    ArmedDeadline,
+    DataOp,
+    DefinitionRef,
+    Escalated,
     Event,
+    Fired,
     Instance,
     Notice,
-    Permissions,
     Signature,
-    replay,
+    Signed,
+    Started,
+    TimedOut,
 )
+from paketflow._json import FrozenDict, FrozenList, canonical, thaw
+from paketflow._runtime import Engine, Permissions, replay
 from paketflow._store import MemoryStore, Store
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EVENT_FORMAT",
+    "SNAPSHOT_FORMAT",
     "Actor",
+    "ArgumentTypeError",
+    "ArgumentValueError",
+    "ArmedDeadline",
     "Clock",
     "ConcurrencyError",
+    "DataOp",
     "DefinitionError",
+    "DefinitionRef",
     "DuplicateInstance",
     "Engine",
+    "Escalated",
     "Event",
+    "Fired",
+    "FormatError",
+    "FrozenDict",
+    "FrozenList",
+    "HistoryError",
+    "ImmutableError",
     "Instance",
     "ManualClock",
     "MemoryStore",
@@ -54,11 +83,17 @@ __all__ = [
     "Refused",
     "ScenarioError",
     "Signature",
+    "Signed",
+    "Started",
     "Store",
     "SystemClock",
+    "TimedOut",
     "UnknownDefinition",
     "UnknownInstance",
+    "WorkingCalendar",
     "__version__",
+    "canonical",
     "load_definition",
     "replay",
+    "thaw",
 ]

@@ -280,6 +280,7 @@ class Engine:
             "instance_started",
             instance_id=iid,
             actor=actor.id,
+            command="start",
             definition=d.key,
             state=instance.state,
         )
@@ -338,6 +339,7 @@ class Engine:
             "signature_added",
             instance_id=instance_id,
             actor=actor.id,
+            command="sign",
             state=new.state,
             slot=new.signatures[-1].slot if new.signatures else slot,
         )
@@ -418,6 +420,7 @@ class Engine:
                 "notice_emitted",
                 instance_id=instance_id,
                 command=event,
+                actor=actor.id,
                 code=n.code,
                 notify=list(n.notify),
             )
@@ -450,6 +453,7 @@ class Engine:
         if cp is None:  # another engine's definition: that engine ticks it
             return []
         events: list[Escalated | TimedOut] = []
+        states: list[str] = []
         cur = inst
         progressed = True
         while progressed:
@@ -459,6 +463,7 @@ class Engine:
                 if nxt is None or nxt > when:
                     continue
                 ev = fire_step(cp, cur, armed, when)
+                states.append(cur.state)
                 cur = apply_event(cur, ev)
                 events.append(ev)
                 progressed = True
@@ -466,11 +471,24 @@ class Engine:
         if not events:
             return []
         self.store.append(cur, events, expected_version=inst.version)
-        for ev in events:
+        for ev, state in zip(events, states, strict=True):
             if isinstance(ev, Escalated):
-                self.log.info("deadline_escalated", instance_id=iid, step=ev.name)
+                self.log.info(
+                    "deadline_escalated",
+                    instance_id=iid,
+                    deadline=ev.deadline,
+                    step=ev.step,
+                    state=state,
+                )
             else:
-                self.log.info("deadline_timed_out", instance_id=iid, name=ev.name, target=ev.target)
+                self.log.info(
+                    "deadline_timed_out",
+                    instance_id=iid,
+                    deadline=ev.deadline,
+                    timeout_event=ev.name,
+                    source=ev.source,
+                    target=ev.target,
+                )
         return events
 
     def allowed(self, instance_id: str, actor: Actor, at: dt.datetime | None = None) -> Permissions:
