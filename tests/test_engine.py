@@ -337,3 +337,26 @@ def test_clock_is_used_when_no_time_is_given(mini_doc: dict[str, Any]) -> None:
     assert inst.entered_at == at("2012-03-05")
     clock.set(dt.datetime(2012, 3, 16, tzinfo=WIB))
     assert [e.name for e in engine.tick()] == ["TM-SUBMIT/h1"]
+
+
+def test_a_null_guard_after_a_failed_guard_is_still_reported(mini_doc: dict[str, Any]) -> None:
+    """A guard evaluating to null is a failed guard even when an earlier guard already
+    failed: both refusals are reported, in definition order (it was once dropped)."""
+    guards = mini_doc["states"]["SPEND"]["on"]["pay"]["guards"]
+    guards[1]["if"] = {"var": "data.nothing"}  # evaluates to null, not an error
+    engine = paketflow.Engine(
+        [paketflow.load_definition(mini_doc)], clock=paketflow.ManualClock(at("2012-03-01"))
+    )
+    head = Actor("hadi", "HEAD")
+    engine.start(definition="mini", instance_id="g", data={"required": 1}, actor=head)
+    for signer in (Actor("ani", "MEMBER", "a"), Actor("budi", "MEMBER", "b"), head):
+        engine.sign("g", actor=signer)
+    engine.fire("g", "submit", actor=head)
+    for i in range(2):
+        engine.sign("g", actor=Actor(f"c{i}", "CHECKER"))
+    engine.fire("g", "check", actor=Actor("c0", "CHECKER"), data={"ok": True})
+    payer = Actor("putu", "PAYER")
+    engine.fire("g", "receive", actor=payer, data={"amount": 5})
+    with pytest.raises(Refused) as info:
+        engine.fire("g", "pay", actor=payer, data={"amount": 1})
+    assert info.value.codes == ("ERR_NOT_ACK", "ERR_OVER")

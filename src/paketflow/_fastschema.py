@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from paketflow._json import FrozenDict, FrozenList
+
 __all__ = ["fast_predicate"]
 
 Check = Callable[[Any], bool]
@@ -41,10 +43,13 @@ _SUPPORTED = _ANNOTATIONS | {
 }
 
 
+_KIND: dict[type, type] = {FrozenDict: dict, FrozenList: list}
+
+
 def _is_type(value: Any, name: str) -> bool:
     t = type(value)
     if name == "object":
-        return t is dict
+        return t is dict or t is FrozenDict
     if name == "string":
         return t is str
     if name == "integer":
@@ -54,7 +59,7 @@ def _is_type(value: Any, name: str) -> bool:
     if name == "boolean":
         return t is bool
     if name == "array":
-        return t is list
+        return t is list or t is FrozenList
     if name == "null":
         return value is None
     return False
@@ -66,11 +71,11 @@ def _strict_equal(a: Any, b: Any) -> bool:
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
         return a == b
-    if type(a) is not type(b):
+    if _KIND.get(type(a), type(a)) is not _KIND.get(type(b), type(b)):
         return False
-    if type(a) is list:
+    if isinstance(a, list):
         return len(a) == len(b) and all(_strict_equal(x, y) for x, y in zip(a, b, strict=True))
-    if type(a) is dict:
+    if isinstance(a, dict):
         return a.keys() == b.keys() and all(_strict_equal(a[k], b[k]) for k in a)
     return bool(a == b)
 
@@ -119,7 +124,7 @@ def fast_predicate(schema: Any) -> Check | None:
         item = fast_predicate(schema["items"])
         if item is None:
             return None
-        checks.append(lambda v: type(v) is not list or all(item(x) for x in v))
+        checks.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
     obj = _object_checks(schema)
     if obj is None:
         return None
@@ -135,7 +140,7 @@ def _types(names: tuple[str, ...]) -> Check:
 
 def _length(kind: type[Any], n: int, at_least: bool) -> Check:
     def check(v: Any) -> bool:
-        if type(v) is not kind:
+        if not isinstance(v, kind):
             return True
         size = len(v)
         return size >= n if at_least else size <= n
@@ -163,7 +168,7 @@ def _object_checks(schema: Mapping[str, Any]) -> list[Check] | None:
         if not isinstance(required, list) or not all(isinstance(k, str) for k in required):
             return None
         names = tuple(required)
-        checks.append(lambda v: type(v) is not dict or all(k in v for k in names))
+        checks.append(lambda v: not isinstance(v, dict) or all(k in v for k in names))
     props: dict[str, Check] = {}
     properties = schema.get("properties") or {}
     if not isinstance(properties, Mapping):
@@ -176,13 +181,13 @@ def _object_checks(schema: Mapping[str, Any]) -> list[Check] | None:
     if props:
         checks.append(
             lambda v: (
-                type(v) is not dict or all(check(v[k]) for k, check in props.items() if k in v)
+                not isinstance(v, dict) or all(check(v[k]) for k, check in props.items() if k in v)
             )
         )
     extra = schema.get("additionalProperties", True)
     if extra is False:
         allowed = frozenset(props)
-        checks.append(lambda v: type(v) is not dict or set(v) <= allowed)
+        checks.append(lambda v: not isinstance(v, dict) or set(v) <= allowed)
     elif extra is not True:
         return None
     return checks

@@ -151,21 +151,22 @@ def _fail(ptr: str, en: str, id_: str) -> NoReturn:
     raise JSONValueError(ptr, en, id_)
 
 
-def _check_str(s: str, ptr: str) -> None:
+def _check_str(s: str) -> None:
     if len(s) > MAX_STRING:
         _fail(
-            ptr,
+            "",
             f"string of {len(s)} characters is longer than the limit of {MAX_STRING}",
             f"teks {len(s)} karakter melebihi batas {MAX_STRING}",
         )
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        _fail(
-            ptr,
-            "string contains a lone surrogate (not valid Unicode text)",
-            "teks berisi surrogate tunggal (bukan teks Unicode yang sah)",
-        )
+    if not s.isascii():
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            _fail(
+                "",
+                "string contains a lone surrogate (not valid Unicode text)",
+                "teks berisi surrogate tunggal (bukan teks Unicode yang sah)",
+            )
 
 
 def check(
@@ -175,111 +176,83 @@ def check(
     max_nodes: int = MAX_NODES,
 ) -> Any:
     """Check that ``value`` is strict JSON within the limits and return a deeply frozen
-    copy. Raises :class:`JSONValueError` naming the first offending place. Iterative,
-    so hostile nesting cannot exhaust the interpreter stack."""
-    nodes = 0
-    root: list[Any] = [None]
-    # work items: (value, pointer, depth, parent container, key in parent)
-    stack: list[tuple[Any, str, int, Any, Any]] = [(value, "", 0, root, 0)]
-    while stack:
-        v, ptr, depth, parent, key = stack.pop()
-        nodes += 1
-        if nodes > max_nodes:
+    copy. Raises :class:`JSONValueError` naming the first offending place. The depth
+    is checked before descending, so hostile nesting cannot exhaust the interpreter
+    stack (the recursion is at most ``max_depth`` deep)."""
+    budget = [max_nodes, max_nodes]  # remaining, limit
+    return _check(value, 0, budget, max_depth)
+
+
+def _check(v: Any, depth: int, budget: list[int], max_depth: int) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        _fail(
+            "",
+            f"value has more than {budget[1]} parts (the limit)",
+            f"nilai memiliki lebih dari {budget[1]} bagian (batas)",
+        )
+    t = type(v)
+    if t is str:
+        _check_str(v)
+        return v
+    if t is int:
+        if not -MAX_INT <= v <= MAX_INT:
             _fail(
                 "",
-                f"value has more than {max_nodes} parts (the limit)",
-                f"nilai memiliki lebih dari {max_nodes} bagian (batas)",
+                "integer is outside the accepted range ±2**53 (use a string for larger numbers)",
+                "bilangan bulat di luar rentang ±2**53 (gunakan teks untuk bilangan besar)",
             )
-        t = type(v)
-        if t is str:
-            _check_str(v, ptr)
-            out: Any = v
-        elif t is bool or v is None:
-            out = v
-        elif t is int:
-            if not -MAX_INT <= v <= MAX_INT:
-                _fail(
-                    ptr,
-                    "integer is outside the accepted range ±2**53 "
-                    "(use a string for larger numbers)",
-                    "bilangan bulat di luar rentang ±2**53 (gunakan teks untuk bilangan besar)",
-                )
-            out = v
-        elif t is float:
-            if not math.isfinite(v):
-                _fail(
-                    ptr,
-                    f"{v!r} is not a JSON number",
-                    f"{v!r} bukan bilangan JSON",
-                )
-            out = v
-        elif isinstance(v, Mapping):
-            if depth >= max_depth:
-                _fail(
-                    ptr,
-                    f"nesting deeper than {max_depth} levels (the limit)",
-                    f"bersarang lebih dari {max_depth} tingkat (batas)",
-                )
-            out = {}
-            for k, item in v.items():
-                if type(k) is not str:
-                    _fail(
-                        ptr,
-                        f"object key {k!r} is not a string",
-                        f"kunci objek {k!r} bukan teks",
-                    )
-                sub = f"{ptr}/{_esc(k)}"
-                _check_str(k, sub)
-                out[k] = None
-                stack.append((item, sub, depth + 1, out, k))
-        elif isinstance(v, list | tuple):
-            if depth >= max_depth:
-                _fail(
-                    ptr,
-                    f"nesting deeper than {max_depth} levels (the limit)",
-                    f"bersarang lebih dari {max_depth} tingkat (batas)",
-                )
-            out = [None] * len(v)
-            for i, item in enumerate(v):
-                stack.append((item, f"{ptr}/{i}", depth + 1, out, i))
-        else:
+        return v
+    if t is bool or v is None:
+        return v
+    if t is float:
+        if not math.isfinite(v):
+            _fail("", f"{v!r} is not a JSON number", f"{v!r} bukan bilangan JSON")
+        return v
+    if isinstance(v, Mapping):
+        if depth >= max_depth:
             _fail(
-                ptr,
-                f"{type(v).__name__} {_short(v)} is not a JSON value (use strings, numbers, "
-                "booleans, null, lists and objects)",
-                f"{type(v).__name__} {_short(v)} bukan nilai JSON (gunakan teks, angka, "
-                "boolean, null, daftar dan objek)",
+                "",
+                f"nesting deeper than {max_depth} levels (the limit)",
+                f"bersarang lebih dari {max_depth} tingkat (batas)",
             )
-        parent[key] = out
-    # Freeze innermost containers first, then put the frozen ones in their parents.
-    return _freeze_built(root[0])
-
-
-def _freeze_built(value: Any) -> Any:
-    # The built tree is fresh and acyclic; freeze bottom-up without recursion.
-    if not isinstance(value, dict | list):
-        return value
-    order: list[Any] = []
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend(c for c in children if isinstance(c, dict | list))
-    frozen: dict[int, Any] = {}
-    for node in reversed(order):
-        if isinstance(node, dict):
-            frozen[id(node)] = FrozenDict(
-                {
-                    k: frozen.get(id(c), c) if isinstance(c, dict | list) else c
-                    for k, c in node.items()
-                }
+        out: dict[str, Any] = {}
+        for k, item in v.items():
+            if type(k) is not str:
+                _fail(
+                    "",
+                    f"object key {_short(k)} is not a string",
+                    f"kunci objek {_short(k)} bukan teks",
+                )
+            try:
+                _check_str(k)
+                out[k] = _check(item, depth + 1, budget, max_depth)
+            except JSONValueError as exc:
+                exc.pointer = "/" + _esc(k) + exc.pointer
+                raise
+        return FrozenDict(out)
+    if isinstance(v, list | tuple):
+        if depth >= max_depth:
+            _fail(
+                "",
+                f"nesting deeper than {max_depth} levels (the limit)",
+                f"bersarang lebih dari {max_depth} tingkat (batas)",
             )
-        else:
-            frozen[id(node)] = FrozenList(
-                [frozen.get(id(c), c) if isinstance(c, dict | list) else c for c in node]
-            )
-    return frozen[id(value)]
+        items = []
+        for i, item in enumerate(v):
+            try:
+                items.append(_check(item, depth + 1, budget, max_depth))
+            except JSONValueError as exc:
+                exc.pointer = f"/{i}{exc.pointer}"
+                raise
+        return FrozenList(items)
+    _fail(
+        "",
+        f"{type(v).__name__} {_short(v)} is not a JSON value (use strings, numbers, "
+        "booleans, null, lists and objects)",
+        f"{type(v).__name__} {_short(v)} bukan nilai JSON (gunakan teks, angka, "
+        "boolean, null, daftar dan objek)",
+    )
 
 
 def _short(v: Any) -> str:

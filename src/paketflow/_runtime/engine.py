@@ -244,7 +244,7 @@ class Engine:
             )
             instance_id = f"{d.id}-{_digest(seed)[:16]}"
         iid: str = instance_id
-        fingerprint = _digest(["start", d.hash, actor.to_dict(), payload])
+        fingerprint = _digest(["start", d.hash, actor.to_dict(), payload]) if key else ""
 
         def attempt() -> Instance:
             done = self._replayed(key, iid, fingerprint, "start", actor)
@@ -306,7 +306,7 @@ class Engine:
             key = check_key(idempotency_key)
         except Invalid as bad:
             self._invalid(instance_id, "sign", actor, bad)
-        fingerprint = _digest(["sign", instance_id, actor.to_dict(), slot])
+        fingerprint = _digest(["sign", instance_id, actor.to_dict(), slot]) if key else ""
 
         def attempt() -> Instance:
             done = self._replayed(key, instance_id, fingerprint, "sign", actor)
@@ -370,7 +370,7 @@ class Engine:
             key = check_key(idempotency_key)
         except Invalid as bad:
             self._invalid(instance_id, event if isinstance(event, str) else "fire", actor, bad)
-        fingerprint = _digest(["fire", instance_id, event, actor.to_dict(), payload])
+        fingerprint = _digest(["fire", instance_id, event, actor.to_dict(), payload]) if key else ""
         before: list[Instance] = []
         notices: list[Any] = []
 

@@ -32,11 +32,13 @@ __all__ = ["apply_event", "apply_ops", "fold"]
 
 
 def _copy(container: Any) -> Any:
+    """A frozen shallow copy to fill in (through the unbound ``dict``/``list``
+    methods: the copy is new, nobody else holds it yet)."""
     if isinstance(container, Mapping):
-        return dict(container)
+        return FrozenDict(container)
     if isinstance(container, list | tuple):
-        return list(container)
-    return {}
+        return FrozenList(container)
+    return FrozenDict()
 
 
 def _index(container: list[Any], token: str | int, *, append: bool = False) -> int:
@@ -58,34 +60,35 @@ def _set_in(root: Any, path: Sequence[Any], op: str, value: Any) -> Any:
     along the path only)."""
     new = _copy(root)
     key = path[0]
-    if isinstance(new, list):
+    is_dict = isinstance(new, dict)
+    if not is_dict:
         key = _index(new, key, append=len(path) == 1 and op == "set")
     if len(path) > 1:
-        child = new.get(key) if isinstance(new, dict) else new[key] if key < len(new) else None
-        updated = _set_in(child if child is not None else {}, path[1:], op, value)
-        _put(new, key, updated)
+        child = new.get(key) if is_dict else (new[key] if key < len(new) else None)
+        _put(new, key, _set_in(child if child is not None else {}, path[1:], op, value))
     elif op == "unset":
-        if isinstance(new, dict):
-            new.pop(key, None)
+        if is_dict:
+            if key in new:
+                dict.__delitem__(new, key)
         elif key < len(new):
-            del new[key]
+            list.__delitem__(new, key)
     else:
         if op == "append":
-            old = new.get(key) if isinstance(new, dict) else (new[key] if key < len(new) else None)
+            old = new.get(key) if is_dict else (new[key] if key < len(new) else None)
             if old is not None and not isinstance(old, list | tuple):
                 raise TypeError(f"'append' needs a list, got {old!r}")
             value = FrozenList([*(old or ()), value])
         _put(new, key, value)
-    return FrozenDict(new) if isinstance(new, dict) else FrozenList(new)
+    return new
 
 
 def _put(container: Any, key: Any, value: Any) -> None:
     if isinstance(container, dict):
-        container[key] = value
+        dict.__setitem__(container, key, value)
     elif key == len(container):
-        container.append(value)
+        list.append(container, value)
     else:
-        container[key] = value
+        list.__setitem__(container, key, value)
 
 
 def apply_ops(data: Mapping[str, Any], ops: Iterable[DataOp]) -> Mapping[str, Any]:
