@@ -142,7 +142,7 @@ _NUMBER = (int, float)
 
 
 def _lookup(value: Any, seg: Any) -> Any:
-    if type(value) is dict and type(seg) is str:  # the hot path: plain JSON objects
+    if isinstance(value, dict) and type(seg) is str:  # the hot path: JSON objects
         return value.get(seg)
     if isinstance(value, Mapping):
         return value.get(seg if isinstance(seg, str) else str(seg))

@@ -124,14 +124,20 @@ class FrozenList(list[Any]):
 EMPTY = FrozenDict()
 
 
+_AS_IS = frozenset({FrozenDict, FrozenList, str, int, float, bool, type(None)})
+
+
 def freeze(value: Any) -> Any:
-    """A deeply frozen copy of a value already known to be JSON (no checks; iterative).
-    Frozen containers are returned as they are."""
-    if isinstance(value, FrozenDict | FrozenList) or not isinstance(value, dict | list | tuple):
+    """A deeply frozen copy of a value already known to be JSON (no checks). Frozen
+    containers and scalars are returned as they are."""
+    t = type(value)
+    if t in _AS_IS:
         return value
     if isinstance(value, dict):
         return FrozenDict({k: freeze(v) for k, v in value.items()})
-    return FrozenList([freeze(v) for v in value])
+    if isinstance(value, list | tuple):
+        return FrozenList([freeze(v) for v in value])
+    return value
 
 
 def thaw(value: Any) -> Any:
@@ -217,19 +223,43 @@ def _check(v: Any, depth: int, budget: list[int], max_depth: int) -> Any:
                 f"bersarang lebih dari {max_depth} tingkat (batas)",
             )
         out: dict[str, Any] = {}
-        for k, item in v.items():
-            if type(k) is not str:
+        key: Any = None
+        keyed = False  # whether a failure is inside the member ``key``
+        try:
+            for key, item in v.items():
+                keyed = False
+                if type(key) is not str:
+                    _fail(
+                        "",
+                        f"object key {_short(key)} is not a string",
+                        f"kunci objek {_short(key)} bukan teks",
+                    )
+                keyed = True
+                if len(key) > 64 or not key.isascii():
+                    _check_str(key)
+                t = type(item)
+                # Inline the common scalars: a payload is mostly flat.
+                if (
+                    (t is str and len(item) <= 256 and item.isascii())
+                    or (t is int and -MAX_INT <= item <= MAX_INT)
+                    or t is bool
+                    or item is None
+                ):
+                    budget[0] -= 1
+                    out[key] = item
+                else:
+                    out[key] = _check(item, depth + 1, budget, max_depth)
+            keyed = False
+            if budget[0] < 0:
                 _fail(
                     "",
-                    f"object key {_short(k)} is not a string",
-                    f"kunci objek {_short(k)} bukan teks",
+                    f"value has more than {budget[1]} parts (the limit)",
+                    f"nilai memiliki lebih dari {budget[1]} bagian (batas)",
                 )
-            try:
-                _check_str(k)
-                out[k] = _check(item, depth + 1, budget, max_depth)
-            except JSONValueError as exc:
-                exc.pointer = "/" + _esc(k) + exc.pointer
-                raise
+        except JSONValueError as exc:
+            if keyed:
+                exc.pointer = "/" + _esc(key) + exc.pointer
+            raise
         return FrozenDict(out)
     if isinstance(v, list | tuple):
         if depth >= max_depth:

@@ -50,8 +50,15 @@ MAX_ROLES = 64
 #: Earliest and latest (exclusive) command time accepted.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+_EARLIEST_NAIVE = EARLIEST.replace(tzinfo=None)
+_LATEST_NAIVE = LATEST.replace(tzinfo=None)
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*")
+# Values already found valid (bounded: cleared when full). Ids and actors repeat from
+# command to command, so most checks are one set lookup.
+_VALID_IDS: set[str] = set()
+_VALID_ACTORS: set[Actor] = set()
+_CACHE_SIZE = 65_536
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -79,6 +86,8 @@ def _type_error(arg: str, value: Any, expected: str) -> NoReturn:
 def check_id(value: Any, arg: str) -> str:
     """An id: a string of 1–128 characters from ``A–Z a–z 0–9 . _ : @ -``, not starting
     with punctuation."""
+    if type(value) is str and value in _VALID_IDS:
+        return value
     if not isinstance(value, str):
         _type_error(arg, value, "a string")
     if len(value) > MAX_ID_LENGTH or not _ID.fullmatch(value):
@@ -103,6 +112,9 @@ def check_id(value: Any, arg: str) -> str:
                 "problem": problem_en,
             },
         )
+    if len(_VALID_IDS) >= _CACHE_SIZE:
+        _VALID_IDS.clear()
+    _VALID_IDS.add(value)
     return value
 
 
@@ -168,6 +180,11 @@ def check_actor(actor: Any) -> Actor:
     is short text."""
     if not isinstance(actor, Actor):
         _type_error("actor", actor, "a paketflow.Actor")
+    try:
+        if actor in _VALID_ACTORS:
+            return actor
+    except TypeError:  # unhashable fields: checked (and refused) below
+        pass
     for field, value in (("actor.id", actor.id), ("actor.element", actor.element)):
         if value is None and field == "actor.element":
             continue
@@ -198,6 +215,9 @@ def check_actor(actor: Any) -> Actor:
                 f"gunakan teks biasa sampai {MAX_NAME_LENGTH} karakter",
                 f"use plain text of at most {MAX_NAME_LENGTH} characters",
             )
+    if len(_VALID_ACTORS) >= _CACHE_SIZE:
+        _VALID_ACTORS.clear()
+    _VALID_ACTORS.add(actor)
     return actor
 
 
@@ -227,13 +247,14 @@ def check_time(value: Any, arg: str) -> dt.datetime:
     """An aware ``datetime`` within [``EARLIEST``, ``LATEST``)."""
     if not isinstance(value, dt.datetime):
         _type_error(arg, value, "a timezone-aware datetime.datetime")
-    if value.tzinfo is None or value.utcoffset() is None:
+    offset = value.utcoffset() if value.tzinfo is not None else None
+    if offset is None:
         raise ArgumentValueError(
             f"{arg} must be a timezone-aware datetime, got {value!r}; e.g. "
             "datetime(2012, 9, 4, 10, tzinfo=ZoneInfo('Asia/Pontianak'))"
         )
     try:
-        ok = EARLIEST <= value < LATEST
+        ok = _EARLIEST_NAIVE <= value.replace(tzinfo=None) - offset < _LATEST_NAIVE
     except OverflowError:
         ok = False
     if not ok:

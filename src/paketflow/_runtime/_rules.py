@@ -13,10 +13,11 @@ from paketflow._compile import CompiledProcess
 from paketflow._definition.model import Exclusion, Labels, State
 from paketflow._errors import Reason
 from paketflow._expr import Expr, ExprEvalError
+from paketflow._json import FrozenDict, FrozenList
 from paketflow._runtime.messages import BUILTIN, render
 from paketflow._runtime.model import Actor, Instance, Notice
 
-_SCALARS = (str, int, float, bool, type(None))
+_AS_IS = frozenset({str, int, float, bool, type(None), FrozenDict, FrozenList})
 
 
 class Rejection(Exception):
@@ -329,15 +330,17 @@ def json_pointer(path: Iterable[Any]) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A JSON-shaped copy (dicts, lists, str, int, float, bool, None)."""
-    if type(value) in _SCALARS:
+    """A frozen JSON value (frozen dicts and lists, str, int, float, bool, None):
+    dates become ISO 8601 text and sets sorted lists. Frozen parts (read from instance
+    data or the payload) are shared, not copied."""
+    if type(value) in _AS_IS:
         return value
     if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
+        return FrozenDict({str(k): plain(v) for k, v in value.items()})
     if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+        return FrozenList([plain(v) for v in value])
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, frozenset | set):
-        return sorted(plain(v) for v in value)
+        return FrozenList(sorted(plain(v) for v in value))
     return value

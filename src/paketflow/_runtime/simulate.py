@@ -122,8 +122,9 @@ def _moment(text: str, tz: dt.tzinfo) -> dt.datetime:
 def _actor(ref: Any, actors: Mapping[str, Any]) -> Actor | None:
     if ref is None:
         return None
-    spec = actors[ref] if isinstance(ref, str) else ref
-    return Actor.from_dict(spec)
+    if isinstance(ref, str):
+        return actors[ref]  # type: ignore[no-any-return]
+    return Actor.from_dict(ref)
 
 
 def _resolve_pointer(data: Any, pointer: str) -> Any:
@@ -162,7 +163,7 @@ def run_scenario(
         )
     engine = engine or Engine([definition])
     tz = zone(definition.timezone)
-    actors = scenario.get("actors", {})
+    actors = {k: Actor.from_dict(v) for k, v in scenario.get("actors", {}).items()}
     iid = scenario.get("instance") or f"{scenario['id']}"
     results: list[StepResult] = []
     instance: Instance | None = None

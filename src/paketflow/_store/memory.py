@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import itertools
 import threading
 from collections.abc import Sequence
 
@@ -57,11 +56,17 @@ class MemoryStore:
         expected_version: int,
         idempotency: tuple[str, str] | None,
     ) -> None:
-        if events and (
-            events[0].seq != expected_version + 1
-            or any(e.instance_id != instance.id for e in events)
-            or any(b.seq != a.seq + 1 for a, b in itertools.pairwise(events))
-            or events[-1].seq != instance.version
+        first, last = (events[0], events[-1]) if events else (None, None)
+        if (
+            first is not None
+            and last is not None
+            and (
+                first.seq != expected_version + 1
+                or last.seq != instance.version
+                or last.seq - first.seq != len(events) - 1
+                or first.instance_id != instance.id
+                or last.instance_id != instance.id
+            )
         ):
             raise ValueError(
                 f"events of {instance.id!r} must continue its history gaplessly from "
