@@ -1,28 +1,38 @@
-"""Runtime data: actors, events and their canonical JSON, frozen instances and armed
-deadlines."""
+"""Runtime data (paketflow._runtime.model): the records it re-exports from
+paketflow._events (actors, armed deadlines, notices, frozen instances) and
+Permissions, the answer of Engine.allowed. Event types, their JSON forms and canonical
+bytes are tested in test_events.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from conftest import WIB, at
+import paketflow._events
+import paketflow._runtime.model as model
+from conftest import at
+from paketflow import ImmutableError, Reason
 from paketflow._runtime.model import (
-    EVENT_FORMAT,
     Actor,
     ArmedDeadline,
-    Event,
     Instance,
     Notice,
+    Permissions,
     Signature,
-    canonical_json,
 )
+
+
+def test_model_re_exports_the_records() -> None:
+    """Every record name the runtime model exports is the very class (or constant) of
+    paketflow._events: one definition, no copies."""
+    for name in model.__all__:
+        if name != "Permissions":
+            assert getattr(model, name) is getattr(paketflow._events, name), name
+    assert set(model.__all__) - {"Permissions"} <= set(paketflow._events.__all__)
+
 
 # --------------------------------------------------------------------------- Actor
 
@@ -170,122 +180,90 @@ def test_notice_message_and_as_dict() -> None:
     }
 
 
-# --------------------------------------------------------------------------- Event
+# --------------------------------------------------------------------------- Instance data
 
 
-def _event(delta: dict[str, Any], **changes: Any) -> Event:
-    base = Event(
-        instance_id="i1",
-        seq=2,
-        type="fired",
-        at=dt.datetime(2012, 3, 7, 9, tzinfo=WIB),
-        actor=Actor("hadi", {"HEAD"}, None, "Hadi"),
-        name="submit",
-        source="DRAFT",
-        target="CHECK",
-        delta=delta,
-    )
-    return attrs.evolve(base, **changes)
+def test_instance_data_is_deeply_frozen() -> None:
+    """The data of an instance cannot be changed in place at any depth, and the
+    caller's dict is copied."""
+    given: dict[str, Any] = {"required": 1, "items": [{"q": 1}]}
+    inst = _instance(data=given)
+    given["items"][0]["q"] = 2
+    assert inst.data == {"required": 1, "items": [{"q": 1}]}
+    with pytest.raises(ImmutableError):
+        inst.data["required"] = 2  # type: ignore[index]
+    with pytest.raises(ImmutableError):
+        inst.data["items"][0]["q"] = 3
+    with pytest.raises(ImmutableError):
+        inst.data["items"].append({})
 
 
-def test_event_as_dict_shape() -> None:
-    """as_dict has the documented keys, format 1, ISO times and the actor's dict."""
-    ev = _event({"state": "CHECK", "entered": True})
-    assert ev.format == EVENT_FORMAT == 1
-    assert ev.as_dict() == {
-        "format": 1,
-        "instance": "i1",
-        "seq": 2,
-        "type": "fired",
-        "at": "2012-03-07T09:00:00+07:00",
-        "actor": {"id": "hadi", "roles": ["HEAD"], "name": "Hadi"},
-        "name": "submit",
-        "source": "DRAFT",
-        "target": "CHECK",
-        "delta": {"state": "CHECK", "entered": True},
-        "inputs": {},
-        "notices": [],
-    }
+def test_instance_sets_are_frozen() -> None:
+    """Person sets are a read-only mapping of frozensets, whatever was passed."""
+    inst = _instance(sets={"signers": ["ani", "ani", "budi"]})
+    assert inst.sets == {"signers": frozenset({"ani", "budi"})}
+    with pytest.raises(ImmutableError):
+        inst.sets["signers"] = frozenset()  # type: ignore[index]
+    assert isinstance(inst.sets["signers"], frozenset)
 
 
-def test_event_as_dict_without_actor() -> None:
-    """A deadline event has no actor: null."""
-    assert _event({}, actor=None).as_dict()["actor"] is None
+def test_evolve_keeps_the_instance_frozen() -> None:
+    """attrs.evolve with a plain dict gives a frozen copy and leaves the original."""
+    inst = _instance()
+    other = attrs.evolve(inst, data={"x": [1]})
+    assert inst.data == {"required": 1}
+    with pytest.raises(ImmutableError):
+        other.data["x"].append(2)
 
 
-def test_event_as_dict_jsonifies_delta_values() -> None:
-    """Sets become sorted lists, tuples lists, datetimes/dates ISO strings, attrs
-    objects their fields, and keys strings."""
-    sig = Signature("a", "ani", at("2012-03-06"), "a", "Ani")
-    ev = _event(
-        {
-            "flags_on": frozenset({"b", "a"}),
-            "when": dt.date(2012, 3, 7),
-            "pair": ("x", 1),
-            "signature": sig,
-            1: "one",
-        },
-        inputs={"ids": {"z", "y"}},
-        notices=(Notice("N", "i", "e"),),
-    )
-    d = ev.as_dict()
-    assert d["delta"] == {
-        "flags_on": ["a", "b"],
-        "when": "2012-03-07",
-        "pair": ["x", 1],
-        "signature": {
-            "slot": "a",
-            "actor": "ani",
-            "at": "2012-03-06T09:00:00+07:00",
-            "element": "a",
-            "name": "Ani",
-        },
-        "1": "one",
-    }
-    assert d["inputs"] == {"ids": ["y", "z"]}
-    assert d["notices"] == [
-        {"code": "N", "message": {"id": "i", "en": "e"}, "notify": [], "params": {}}
-    ]
+def test_notice_params_are_frozen() -> None:
+    """The parameters of a notice cannot be changed."""
+    n = Notice("N", "i", "e", (), {"x": [1]})
+    with pytest.raises(ImmutableError):
+        n.params["x"].append(2)
 
 
-def test_event_canonical_bytes() -> None:
-    """canonical() is sorted-key compact UTF-8 JSON of as_dict()."""
-    ev = _event({"b": 1, "a": "Sekretariat – é"})
-    raw = ev.canonical()
-    assert isinstance(raw, bytes)
-    text = raw.decode("utf-8")
-    assert ": " not in text and ", " not in text
-    assert text.startswith('{"actor":{"id":"hadi","name":"Hadi","roles":["HEAD"]},"at":')
-    assert '"delta":{"a":"Sekretariat – é","b":1}' in text
-    assert '"format":1' in text
-    assert json.loads(text) == ev.as_dict()
+def test_signature_is_frozen() -> None:
+    """A signature is a frozen record."""
+    sig = Signature("a", "ani", at("2012-03-06"))
+    assert (sig.element, sig.name) == (None, None)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        sig.actor = "budi"  # type: ignore[misc]
 
 
-def test_canonical_is_independent_of_dict_order() -> None:
-    """Events whose deltas differ only in key order (and set order) have the same
-    canonical bytes."""
-    one = _event({"a": 1, "b": {"x": 1, "y": [1, 2]}, "s": frozenset({"p", "q"})})
-    two = _event({"s": frozenset({"q", "p"}), "b": {"y": [1, 2], "x": 1}, "a": 1})
-    assert one.canonical() == two.canonical()
+# --------------------------------------------------------------------------- Permissions
+
+REASON = Reason("ERR_X", "Tidak boleh.", "Not allowed.")
 
 
-@given(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=8))
-def test_canonical_json_is_deterministic(d: dict[str, Any]) -> None:
-    """canonical_json of a dict and of its reversed-insertion copy are identical and
-    round-trip through json."""
-    reordered = dict(reversed(list(d.items())))
-    assert canonical_json(d) == canonical_json(reordered)
-    assert json.loads(canonical_json(d)) == d
+def test_permissions_fields_and_defaults() -> None:
+    """Permissions name the state, the allowed events and the refused ones with their
+    reasons; by default the actor cannot sign and nothing refuses signing."""
+    p = Permissions("DRAFT", ("submit",), {"cancel": [REASON]})
+    assert (p.state, p.events, p.sign, p.sign_refused) == ("DRAFT", ("submit",), None, ())
+    assert p.refused == {"cancel": (REASON,)}
 
 
-def test_canonical_json_rejects_nan() -> None:
-    """NaN and infinities are not JSON: canonical_json refuses them."""
-    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
-        canonical_json({"x": float("nan")})
+def test_permissions_refused_is_frozen() -> None:
+    """refused is a read-only mapping of tuples: neither the mapping nor a reason list
+    can be changed, and the caller's dict and list are copied."""
+    reasons = [REASON]
+    given = {"cancel": reasons}
+    p = Permissions("DRAFT", (), given)
+    reasons.append(REASON)
+    given["pay"] = []
+    assert p.refused == {"cancel": (REASON,)}
+    assert type(p.refused["cancel"]) is tuple
+    with pytest.raises(ImmutableError):
+        p.refused["pay"] = ()  # type: ignore[index]
+    with pytest.raises(ImmutableError):
+        p.refused.pop("cancel")  # type: ignore[attr-defined]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        p.state = "CHECK"  # type: ignore[misc]
 
 
-def test_canonical_json_exact_bytes() -> None:
-    """A known value has known bytes."""
-    assert canonical_json({"b": [1, {"d": None, "c": True}], "a": "ü"}) == (
-        '{"a":"ü","b":[1,{"c":true,"d":null}]}'.encode()
-    )
+def test_permissions_compare_by_value() -> None:
+    """Two answers with the same content are equal."""
+    a = Permissions("DRAFT", ("submit",), {"cancel": [REASON]}, "a")
+    b = Permissions("DRAFT", ("submit",), {"cancel": (REASON,)}, "a")
+    assert a == b

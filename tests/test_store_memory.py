@@ -1,9 +1,12 @@
-"""The in-memory store: append/load/history, optimistic concurrency, idempotency
-records and the deadline index behind due()."""
+"""The in-memory store (paketflow._store.memory): append/load/history, gapless
+histories, optimistic concurrency, idempotency records, atomic and thread-safe
+appends, and the deadline index behind due()."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -11,8 +14,10 @@ import pytest
 
 from conftest import at
 from paketflow._errors import ConcurrencyError, DuplicateInstance, UnknownInstance
-from paketflow._runtime.model import ArmedDeadline, Event, Instance
+from paketflow._events import Actor, ArmedDeadline, DefinitionRef, Event, Fired, Instance, Started
 from paketflow._store.memory import MemoryStore
+
+ACTOR = Actor("hadi", {"HEAD"})
 
 
 def inst(iid: str = "i1", version: int = 1, due: dt.datetime | None = None, **kw: Any) -> Instance:
@@ -33,16 +38,25 @@ def inst(iid: str = "i1", version: int = 1, due: dt.datetime | None = None, **kw
 
 
 def event(iid: str = "i1", seq: int = 1) -> Event:
-    return Event(
-        iid,
-        seq,
-        "started" if seq == 1 else "fired",
-        at("2012-03-01"),
-        None,
-        None,
-        None,
-        "DRAFT",
-        {},
+    """The started event (seq 1) or an internal fired event of instance ``iid``."""
+    if seq == 1:
+        return Started(
+            instance_id=iid,
+            seq=1,
+            at=at("2012-03-01"),
+            actor=ACTOR,
+            definition=DefinitionRef("mini", "1.0.0", "h"),
+            state="DRAFT",
+            data={},
+        )
+    return Fired(
+        instance_id=iid,
+        seq=seq,
+        at=at("2012-03-01"),
+        actor=ACTOR,
+        name="ack",
+        source="DRAFT",
+        target="DRAFT",
     )
 
 
@@ -91,7 +105,9 @@ def test_concurrency_error_on_wrong_version(expected: int) -> None:
     store = MemoryStore()
     first = started(store)
     with pytest.raises(ConcurrencyError) as info:
-        store.append(inst("i1", 9), [event("i1", 2)], expected_version=expected)
+        store.append(
+            inst("i1", expected + 1), [event("i1", expected + 1)], expected_version=expected
+        )
     assert str(info.value) == (
         f"instance 'i1' is at version 1, expected {expected}; reload it and retry the command"
     )
@@ -128,8 +144,151 @@ def test_failed_append_records_no_idempotency_key() -> None:
     store = MemoryStore()
     started(store)
     with pytest.raises(ConcurrencyError):
-        store.append(inst("i1", 3), [], expected_version=7, idempotency=("k", "fp"))
+        store.append(inst("i1", 8), [event("i1", 8)], expected_version=7, idempotency=("k", "fp"))
     assert store.idempotent("k") is None
+
+
+def test_idempotency_key_recorded_meanwhile_is_a_concurrency_error() -> None:
+    """An append whose idempotency key another writer has recorded meanwhile raises
+    ConcurrencyError (retrying returns that writer's result) and writes nothing."""
+    store = MemoryStore()
+    store.append(inst("a", 1), [event("a")], expected_version=0, idempotency=("k", "fp-a"))
+    first = started(store, "b")
+    with pytest.raises(ConcurrencyError) as info:
+        store.append(inst("b", 2), [event("b", 2)], expected_version=1, idempotency=("k", "fp-b"))
+    assert str(info.value) == (
+        "idempotency key 'k' was recorded by another writer meanwhile; retry the command "
+        "(it will return that writer's result)"
+    )
+    assert store.idempotent("k") == ("a", "fp-a", 1)
+    assert store.load("b") is first
+    assert len(store.history("b")) == 1
+
+
+@pytest.mark.parametrize(
+    ("snapshot_version", "events", "expected"),
+    [
+        (2, [("i1", 3)], 1),  # the first event does not follow the stored version
+        (3, [("i1", 2), ("i1", 4)], 1),  # a gap between the events
+        (3, [("i1", 2), ("i1", 2)], 1),  # a repeated sequence number
+        (3, [("i1", 2)], 1),  # the snapshot is ahead of the last event
+        (2, [("other", 2)], 1),  # another instance's event
+        (4, [("i1", 2), ("i1", 2), ("i1", 4)], 1),  # a repeat in the middle
+        (4, [("i1", 2), ("other", 3), ("i1", 4)], 1),  # another instance's in the middle
+    ],
+)
+def test_events_must_continue_the_history_gaplessly(
+    snapshot_version: int, events: list[tuple[str, int]], expected: int
+) -> None:
+    """Events that do not continue the history from the expected version up to the
+    snapshot's version are refused with ValueError; nothing is written."""
+    store = MemoryStore()
+    first = started(store)
+    with pytest.raises(ValueError) as info:
+        store.append(
+            inst("i1", snapshot_version),
+            [event(i, n) for i, n in events],
+            expected_version=expected,
+            idempotency=("k", "fp"),
+        )
+    assert str(info.value) == (
+        f"events of 'i1' must continue its history gaplessly from version {expected} to "
+        f"the snapshot's version {snapshot_version}"
+    )
+    assert store.load("i1") is first
+    assert len(store.history("i1")) == 1
+    assert store.idempotent("k") is None
+
+
+def test_a_refused_append_leaves_the_deadline_index_alone() -> None:
+    """A snapshot refused for a wrong version is never due."""
+    store = MemoryStore()
+    started(store, "a")
+    with pytest.raises(ConcurrencyError):
+        store.append(inst("a", 3, at("2012-03-10")), [event("a", 3)], expected_version=2)
+    assert store.due(at("2013-01-01")) == []
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def race(workers: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``workers`` threads released together; each result or
+    exception in order."""
+    barrier = threading.Barrier(workers)
+    results: list[Any] = [None] * workers
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # collected for the assertions
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_racing_writers_one_wins_and_nothing_is_lost() -> None:
+    """Writers racing on the same version: exactly one append succeeds per round,
+    the others get ConcurrencyError; the history stays gapless and matches the
+    snapshot."""
+    store = MemoryStore()
+    started(store)
+    for version in range(1, 21):
+        results = race(
+            8,
+            lambda i, v=version: store.append(
+                inst("i1", v + 1, state=f"S{i}"), [event("i1", v + 1)], expected_version=v
+            ),
+        )
+        assert sum(r is None for r in results) == 1
+        assert all(isinstance(r, ConcurrencyError) for r in results if r is not None)
+    history = store.history("i1")
+    assert [e.seq for e in history] == list(range(1, 22))
+    assert store.load("i1").version == 21
+
+
+def test_racing_starts_of_one_id_one_wins() -> None:
+    """Threads starting the same id: one succeeds, every other gets
+    DuplicateInstance; the history has one started event."""
+    store = MemoryStore()
+    results = race(
+        8, lambda i: store.append(inst("i1", state=f"S{i}"), [event()], expected_version=0)
+    )
+    assert sum(r is None for r in results) == 1
+    assert all(isinstance(r, DuplicateInstance) for r in results if r is not None)
+    assert len(store.history("i1")) == 1
+
+
+def test_racing_writers_with_one_idempotency_key() -> None:
+    """Threads recording the same key on different instances: one key record wins,
+    the losers wrote nothing."""
+    store = MemoryStore()
+    results = race(
+        8,
+        lambda i: store.append(
+            inst(f"i{i}"), [event(f"i{i}")], expected_version=0, idempotency=("k", f"fp{i}")
+        ),
+    )
+    winners = [i for i, r in enumerate(results) if r is None]
+    assert len(winners) == 1
+    assert all(isinstance(r, ConcurrencyError) for r in results if r is not None)
+    assert store.idempotent("k") == (f"i{winners[0]}", f"fp{winners[0]}", 1)
+    assert len(store) == 1
+
+
+def test_different_instances_append_in_parallel() -> None:
+    """Writers on different instances all succeed."""
+    store = MemoryStore()
+    results = race(8, lambda i: started(store, f"i{i}", at("2012-03-10")))
+    assert all(isinstance(r, Instance) for r in results)
+    assert len(store) == 8
+    assert store.due(at("2012-03-10")) == sorted(f"i{i}" for i in range(8))
 
 
 # --------------------------------------------------------------------------- due()
