@@ -510,9 +510,63 @@ def _output(example: Any, work: Path) -> str:
     raise AssertionError(f"example {example!r} loaded")
 
 
+def _exception_lines() -> list[str]:
+    """Every exception class paketflow raises, from the code (docstrings)."""
+    import inspect
+
+    import paketflow
+
+    lines = [
+        "# Errors",
+        "",
+        "Every exception paketflow raises derives from `PaketflowError`; where a builtin",
+        "describes the same failure the class derives from it too. A refused command",
+        "raises `Refused`, whose reasons carry the codes of the next section; a definition",
+        "that is not valid raises `DefinitionError`, whose problems carry the codes of the",
+        "last section.",
+        "",
+        "## Exceptions",
+        "",
+        "| exception | also a | raised when |",
+        "|---|---|---|",
+    ]
+    found = [
+        obj
+        for name in paketflow.__all__
+        if inspect.isclass(obj := getattr(paketflow, name))
+        and issubclass(obj, paketflow.PaketflowError)
+    ]
+    for cls in sorted(found, key=lambda c: (c is not paketflow.PaketflowError, c.__name__)):
+        builtins = [
+            b.__name__
+            for b in cls.__mro__[1:]
+            if b.__module__ == "builtins" and b not in (Exception, BaseException, object)
+        ]
+        doc = " ".join((cls.__doc__ or "").split("\n\n")[0].split()).replace("``", "`")
+        lines.append(
+            f"| `{cls.__name__}` | {', '.join(f'`{b}`' for b in builtins) or '-'} | {doc} |"
+        )
+    from paketflow._runtime.messages import BUILTIN
+
+    lines += [
+        "",
+        "## Refusal codes",
+        "",
+        "The engine's own codes, with their Indonesian and English templates (a definition",
+        "may override the texts and add its own codes in `messages`); docs/api.md says",
+        "when each applies.",
+        "",
+        "| code | Bahasa Indonesia | English |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{code}` | {tid} | {ten} |" for code, (tid, ten) in sorted(BUILTIN.items())]
+    return [*lines, ""]
+
+
 def render() -> str:
     lines = [
-        "# Definition error codes",
+        *_exception_lines(),
+        "## Definition error codes",
         "",
         "`paketflow validate` and `load_definition` report every problem of a definition at",
         "once, one `Problem` each: a stable **code**, an RFC 6901 **pointer** into the",
@@ -546,7 +600,7 @@ def render() -> str:
                     out = out.replace(where, ".")  # keep the docs independent of the temp dir
                 if not out.split(" ", 2)[1] == code:
                     raise AssertionError(f"{code}: example gave {out}")
-                lines += ["", f"## {code}", "", meaning, "", "```json", snippet, "```", ""]
+                lines += ["", f"### {code}", "", meaning, "", "```json", snippet, "```", ""]
                 lines += ["```text", out, "```", "", f"Fix: {fix}"]
         finally:
             os.chdir(old)
