@@ -92,4 +92,4 @@ def test_errors_doc_is_up_to_date_and_covers_the_corpus() -> None:
     assert module.render() == current
     corpus = json.loads((ROOT / "processes" / "invalid" / "expected.json").read_text("utf-8"))
     for entry in corpus.values():
-        assert f"\n## {entry['code']}\n" in current
+        assert f"\n### {entry['code']}\n" in current
