@@ -18,10 +18,12 @@ This module imports nothing from the rest of paketflow except the errors.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
+import jsonpatch
 import jsonpointer
 import rfc8785
 
@@ -35,6 +37,8 @@ __all__ = [
     "FrozenDict",
     "FrozenList",
     "JSONValueError",
+    "PatchFailed",
+    "apply_patch_op",
     "canonical",
     "check",
     "freeze",
@@ -306,3 +310,26 @@ def pointer(parts: Iterable[str | int]) -> str:
 def parse_pointer(text: str) -> Sequence[str]:
     """The reference tokens of an RFC 6901 JSON Pointer (unescaped)."""
     return tuple(jsonpointer.JsonPointer(text).parts)
+
+
+class PatchFailed(Exception):
+    """An RFC 6902 operation could not be applied. ``test`` is true when a ``test``
+    operation failed; ``message`` says what, naming the path."""
+
+    def __init__(self, message: str, *, test: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.test = test
+
+
+def apply_patch_op(doc: Any, op: Mapping[str, Any]) -> Any:
+    """Apply one RFC 6902 JSON Patch operation (via ``jsonpatch``) to ``doc``, in
+    place where the operation allows it; return the resulting document. The
+    operation's value is copied, never shared with the result."""
+    path = op.get("path")
+    try:
+        return jsonpatch.JsonPatch([copy.deepcopy(dict(op))]).apply(doc, in_place=True)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        if op.get("op") == "test":
+            raise PatchFailed(f"test of {path!r} failed: {exc}", test=True) from None
+        raise PatchFailed(f"{path!r}: {exc}", test=False) from None
