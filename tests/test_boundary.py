@@ -239,7 +239,7 @@ def test_check_actor_refuses_bad_names(name: str) -> None:
     [
         (Actor(7, ()), "actor.id must be a string, got int 7"),  # type: ignore[arg-type]
         (Actor("a", (), 5), "actor.element must be a string, got int 5"),  # type: ignore[arg-type]
-        (Actor("a", [1]), "actor.roles must be a string, got int 1"),  # type: ignore[list-item]
+        (Actor("a", [1]), "actor.roles must be role ids (strings), got int 1"),  # type: ignore[list-item]
         (Actor("a", (), None, 5), "actor.name must be a string or None, got int 5"),  # type: ignore[arg-type]
     ],
 )
@@ -293,8 +293,8 @@ def test_check_data_wrong_type(value: Any, shown: str) -> None:
         (
             {"a": [1, 2**60]},
             "payload/a/1",
-            "bilangan bulat di luar rentang ±2**53 (gunakan teks untuk bilangan besar)",
-            "integer is outside the accepted range ±2**53 (use a string for larger numbers)",
+            "bilangan bulat di luar rentang ±(2**53 - 1) (gunakan teks untuk bilangan besar)",
+            "integer is outside the accepted range ±(2**53 - 1) (use a string for larger numbers)",
         ),
         (
             {"s": "\udc00"},

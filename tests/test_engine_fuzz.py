@@ -238,7 +238,7 @@ def test_a_huge_integer_is_refused() -> None:
     except paketflow.Refused as refusal:
         assert refusal.codes == ("ERR_DATA_TIDAK_SAH",)
         assert refusal.reasons[0].message_en == (
-            "Data cannot be accepted at data/n: integer is outside the accepted range ±2**53 "
-            "(use a string for larger numbers)."
+            "Data cannot be accepted at data/n: integer is outside the accepted range "
+            "±(2**53 - 1) (use a string for larger numbers)."
         )
     assert _state(engine) == before

@@ -16,6 +16,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import paketflow
 from conftest import WIB, at
 from paketflow import FormatError, ImmutableError, PaketflowError
 from paketflow._events import (
@@ -859,3 +860,49 @@ def test_armed_deadline_round_trip_defaults_fired_to_zero() -> None:
 def test_notice_round_trip() -> None:
     """Notice.from_dict(to_dict()) is equal, params included."""
     assert Notice.from_dict(through_json(NOTICE.to_dict())) == NOTICE
+
+
+def test_from_dict_refuses_an_unhashable_type_as_format_error() -> None:
+    """A ``type`` that is a list or an object is a FormatError, not a bare TypeError."""
+    for bad in ([], {}):
+        with pytest.raises(paketflow.FormatError):
+            paketflow.Event.from_dict({"format": 2, "type": bad})
+
+
+def test_from_dict_of_deep_stored_data_is_a_format_error() -> None:
+    """Stored data nested deeper than the reading limit (256) is a FormatError naming
+    the field, never a RecursionError."""
+    deep: Any = 1
+    for _ in range(3000):
+        deep = {"x": deep}
+    d = {
+        "format": 1,
+        "id": "i1",
+        "definition": {"id": "mini", "version": "1.0.0", "hash": "h"},
+        "state": "DRAFT",
+        "data": {"d": deep},
+        "version": 1,
+        "entered_at": "2012-03-01T09:00:00+07:00",
+        "signatures": [],
+        "deadlines": [],
+        "flags": [],
+        "sets": {},
+    }
+    with pytest.raises(paketflow.FormatError) as info:
+        paketflow.Instance.from_dict(d)
+    assert "nesting deeper than 256 levels" in str(info.value)
+
+
+def test_data_op_knows_only_its_operations() -> None:
+    """A DataOp with another operation is a programming error (ArgumentValueError)."""
+    with pytest.raises(paketflow.ArgumentValueError) as info:
+        paketflow.DataOp("add", ("x",), 1)
+    assert str(info.value) == "DataOp(op=...) must be set, unset or append, got 'add'"
+
+
+def test_armed_deadline_fired_must_be_in_range() -> None:
+    """A stored deadline whose ``fired`` count is outside 0..len(steps) is refused."""
+    d = {"id": "TM", "due": "2012-03-01T00:00:00+07:00", "steps": [], "fired": -1}
+    with pytest.raises(paketflow.FormatError) as info:
+        paketflow.ArmedDeadline.from_dict(d)
+    assert str(info.value) == "deadline: 'fired' must be 0 to 0, got -1"

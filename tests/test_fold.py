@@ -506,3 +506,11 @@ def test_fold_refuses_a_history_with_a_gap() -> None:
     with pytest.raises(HistoryError) as info:
         fold([start_event(), fired(3)])
     assert str(info.value) == "event 'i1'#3 cannot follow 'i1' at version 1 (expected 'i1'#2)"
+
+
+def test_unset_past_the_end_of_a_list_is_a_no_op() -> None:
+    """Unsetting an index past the end of a list removes nothing, like unsetting a
+    missing object member."""
+    data = {"l": [1]}
+    assert apply_ops(data, [DataOp("unset", ("l", "5"))]) == {"l": [1]}
+    assert apply_ops(data, [DataOp("unset", ("missing",))]) == {"l": [1]}

@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 from conftest import at
-from paketflow._errors import ConcurrencyError, DuplicateInstance, UnknownInstance
+from paketflow._errors import ConcurrencyError, DuplicateInstance, HistoryError, UnknownInstance
 from paketflow._events import Actor, ArmedDeadline, DefinitionRef, Event, Fired, Instance, Started
 from paketflow._store.memory import MemoryStore
 
@@ -173,16 +173,20 @@ def test_idempotency_key_recorded_meanwhile_is_a_concurrency_error() -> None:
         (3, [("i1", 2), ("i1", 2)], 1),  # a repeated sequence number
         (3, [("i1", 2)], 1),  # the snapshot is ahead of the last event
         (2, [("other", 2)], 1),  # another instance's event
+        (4, [("i1", 2), ("i1", 2), ("i1", 4)], 1),  # a repeat in the middle of a batch
+        (4, [("i1", 2), ("other", 3), ("i1", 4)], 1),  # a stranger in the middle
+        (5, [], 1),  # a snapshot without the events that produced it
     ],
 )
 def test_events_must_continue_the_history_gaplessly(
     snapshot_version: int, events: list[tuple[str, int]], expected: int
 ) -> None:
     """Events that do not continue the history from the expected version up to the
-    snapshot's version are refused with ValueError; nothing is written."""
+    snapshot's version (or no events at all) are refused with HistoryError (a
+    ValueError); nothing is written."""
     store = MemoryStore()
     first = started(store)
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(HistoryError) as info:
         store.append(
             inst("i1", snapshot_version),
             [event(i, n) for i, n in events],
@@ -191,7 +195,8 @@ def test_events_must_continue_the_history_gaplessly(
         )
     assert str(info.value) == (
         f"events of 'i1' must continue its history gaplessly from version {expected} to "
-        f"the snapshot's version {snapshot_version}"
+        f"the snapshot's version {snapshot_version} (at least one event); the store is "
+        "unchanged"
     )
     assert store.load("i1") is first
     assert len(store.history("i1")) == 1

@@ -24,8 +24,17 @@ from typing import Any, ClassVar
 
 import attrs
 
-from paketflow._errors import ArgumentTypeError, FormatError
-from paketflow._json import EMPTY, FrozenDict, canonical, freeze, parse_pointer, pointer
+from paketflow._errors import ArgumentTypeError, ArgumentValueError, FormatError
+from paketflow._json import (
+    EMPTY,
+    FrozenDict,
+    JSONValueError,
+    canonical,
+    check,
+    freeze,
+    parse_pointer,
+    pointer,
+)
 
 __all__ = [
     "EVENT_FORMAT",
@@ -88,6 +97,23 @@ def _get(d: Mapping[str, Any], key: str, kind: Any, where: str) -> Any:
     return v
 
 
+#: Limits when reading stored JSON back: wider than those of caller data (effects may
+#: build larger values, within the evaluation budget), still bounded.
+_STORED = {"max_depth": 256, "max_nodes": 10_000_000, "max_string": 16 * 2**20}
+
+
+def _json(value: Any, where: str) -> Any:
+    """A stored JSON value, checked strictly and frozen (iteratively bounded)."""
+    try:
+        return check(value, **_STORED)
+    except JSONValueError as exc:
+        raise FormatError(f"{where}{exc.pointer}: {exc.problem}") from None
+
+
+def _obj(d: Mapping[str, Any], key: str, where: str) -> Any:
+    return _json(dict(_get(d, key, Mapping, where)), f"{where}.{key}")
+
+
 def _strs(values: Any, where: str) -> tuple[str, ...]:
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         raise FormatError(f"{where}: expected a list of strings, got {values!r}")
@@ -119,8 +145,10 @@ class Actor:
     def from_dict(cls, d: Mapping[str, Any]) -> Actor:
         """Inverse of :meth:`to_dict`."""
         where = "actor"
-        roles = _strs(d.get("roles", ()), f"{where}.roles") if isinstance(d, Mapping) else ()
-        element, name = (d.get("element"), d.get("name")) if isinstance(d, Mapping) else (0, 0)
+        if not isinstance(d, Mapping):
+            raise FormatError(f"{where}: expected an object, got {type(d).__name__}")
+        roles = _strs(d.get("roles", ()), f"{where}.roles")
+        element, name = d.get("element"), d.get("name")
         if not (element is None or isinstance(element, str)) or not (
             name is None or isinstance(name, str)
         ):
@@ -167,15 +195,15 @@ class ArmedDeadline:
         where = "deadline"
         steps = _get(d, "steps", list | tuple, where)
         try:
-            parsed = tuple((_time(w, f"{where}.steps"), str(s)) for w, s in steps)
+            parsed = tuple((_time(w, f"{where}.steps"), s) for w, s in steps)
         except (TypeError, ValueError):
             raise FormatError(f"{where}: 'steps' must be [[time, step], ...]") from None
-        return cls(
-            _get(d, "id", str, where),
-            _time(_get(d, "due", str, where), f"{where}.due"),
-            parsed,
-            _get(d, "fired", int, where) if "fired" in d else 0,
-        )
+        if not all(isinstance(s, str) for _, s in parsed):
+            raise FormatError(f"{where}: every step must be [time, step id string]")
+        fired = _get(d, "fired", int, where) if "fired" in d else 0
+        if not 0 <= fired <= len(parsed):
+            raise FormatError(f"{where}: 'fired' must be 0 to {len(parsed)}, got {fired}")
+        return cls(_get(d, "id", str, where), _time(d.get("due"), f"{where}.due"), parsed, fired)
 
 
 @attrs.frozen
@@ -210,7 +238,7 @@ class Notice:
             _get(msg, "id", str, f"{where}.message"),
             _get(msg, "en", str, f"{where}.message"),
             _strs(d.get("notify", ()), f"{where}.notify"),
-            freeze(dict(_get(d, "params", Mapping, where))) if "params" in d else EMPTY,
+            _obj(d, "params", where) if "params" in d else EMPTY,
         )
 
 
@@ -296,7 +324,11 @@ class Instance:
         """Inverse of :meth:`to_dict`; raises :class:`~paketflow.FormatError` for an
         unknown format or a malformed field."""
         w = "snapshot"
-        if not isinstance(d, Mapping) or d.get("format") != SNAPSHOT_FORMAT:
+        if (
+            not isinstance(d, Mapping)
+            or type(d.get("format")) is not int
+            or d.get("format") != SNAPSHOT_FORMAT
+        ):
             fmt = d.get("format") if isinstance(d, Mapping) else d
             raise FormatError(
                 f"{w}: format {fmt!r} is not supported (this paketflow reads format "
@@ -320,7 +352,7 @@ class Instance:
             definition_version=ref.version,
             definition_hash=ref.hash,
             state=_get(d, "state", str, w),
-            data=freeze(dict(_get(d, "data", Mapping, w))),
+            data=_obj(d, "data", w),
             version=_get(d, "version", int, w),
             entered_at=_time(d.get("entered_at"), f"{w}.entered_at"),
             signatures=sigs,
@@ -339,9 +371,14 @@ class DataOp:
     ``path`` holds the RFC 6901 reference tokens; JSON form
     ``{"op": "set", "path": "/dana/disalurkan", "value": 5000000}``."""
 
-    op: str
+    op: str = attrs.field()
     path: tuple[str, ...]
     value: Any = attrs.field(default=None, converter=freeze)
+
+    @op.validator
+    def _known(self, attribute: Any, value: str) -> None:
+        if value not in ("set", "unset", "append"):
+            raise ArgumentValueError(f"DataOp(op=...) must be set, unset or append, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"op": self.op, "path": pointer(self.path)}
@@ -361,7 +398,7 @@ class DataOp:
             raise FormatError(f"{w}: bad path {d.get('path')!r}: {exc}") from None
         if not path:
             raise FormatError(f"{w}: the path of {op!r} must not be empty")
-        return cls(op, path, d.get("value"))
+        return cls(op, path, _json(d.get("value"), f"{w}.value"))
 
 
 _TYPES: dict[str, type[Event]] = {}
@@ -415,12 +452,13 @@ class Event:
         malformed field."""
         if not isinstance(d, Mapping):
             raise FormatError(f"event: expected an object, got {type(d).__name__}")
-        if d.get("format") != EVENT_FORMAT:
+        if type(d.get("format")) is not int or d.get("format") != EVENT_FORMAT:
             raise FormatError(
                 f"event: format {d.get('format')!r} is not supported (this paketflow reads "
                 f"format {EVENT_FORMAT}); upgrade paketflow or migrate the store"
             )
-        cls = _TYPES.get(d.get("type"))  # type: ignore[arg-type]
+        kind = d.get("type")
+        cls = _TYPES.get(kind) if isinstance(kind, str) else None
         if cls is None:
             raise FormatError(
                 f"event: unknown type {d.get('type')!r} (one of {', '.join(sorted(_TYPES))})"
@@ -481,7 +519,7 @@ class Started(Event):
         return {
             "definition": DefinitionRef.from_dict(_get(d, "definition", Mapping, w)),
             "state": _get(d, "state", str, w),
-            "data": freeze(dict(_get(d, "data", Mapping, w))),
+            "data": _obj(d, "data", w),
             "arm": _arm(d, w),
             "record": _strs(d.get("record", ()), f"{w}.record"),
         }
@@ -581,8 +619,8 @@ class Fired(_Move):
     def _read(cls, d: Mapping[str, Any], w: str) -> dict[str, Any]:
         return {
             "name": _get(d, "name", str, w),
-            "payload": freeze(dict(_get(d, "payload", Mapping, w))),
-            "inputs": freeze(dict(_get(d, "inputs", Mapping, w))),
+            "payload": _obj(d, "payload", w),
+            "inputs": _obj(d, "inputs", w),
             "record": _strs(d.get("record", ()), f"{w}.record"),
             "reset_signatures": _get(d, "reset_signatures", bool, w),
             **cls._read_move(d, w),

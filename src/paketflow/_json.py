@@ -4,8 +4,8 @@ JSON containers.
 - :func:`canonical` is RFC 8785 (JSON Canonicalization Scheme, via the ``rfc8785``
   package). Every hash, fingerprint and derived id in paketflow is computed over it.
 - :func:`check` is the boundary check for data coming from callers: JSON values only
-  (``dict`` with ``str`` keys, ``list``/``tuple``, ``str``, ``bool``, ``None``, integers
-  within ±2**53, finite floats), no lone surrogates, bounded size and nesting. It
+  (``dict`` with ``str`` keys, ``list``/``tuple``, ``str``, ``bool``, ``None``, numbers
+  within ±(2**53 − 1), floats finite), no lone surrogates, bounded size and nesting. It
   returns a deeply frozen copy, so nothing the caller keeps can change what the engine
   recorded.
 - :class:`FrozenDict` and :class:`FrozenList` are ``dict``/``list`` subclasses whose
@@ -47,9 +47,11 @@ __all__ = [
     "thaw",
 ]
 
-#: Largest magnitude of an integer accepted in caller data (IEEE-754 doubles represent
-#: every integer up to this exactly, so every JSON reader agrees on the value).
-MAX_INT = 2**53
+#: Largest magnitude of a number accepted in caller data: the largest integer every
+#: JSON reader agrees on (IEEE-754 doubles represent every integer up to it exactly,
+#: and RFC 8785 writes no larger integer). Floats are held to the same range, since
+#: RFC 8785 writes an integral float as an integer.
+MAX_INT = 2**53 - 1
 #: Deepest nesting of containers accepted in caller data.
 MAX_DEPTH = 32
 #: Most values (containers, keys and scalars) in one caller value.
@@ -64,10 +66,13 @@ class JSONValueError(Exception):
     it into a bilingual refusal."""
 
     def __init__(self, pointer: str, problem: str, problem_id: str) -> None:
-        super().__init__(f"{pointer or '/'}: {problem}")
+        super().__init__(problem)
         self.pointer = pointer
         self.problem = problem
         self.problem_id = problem_id
+
+    def __str__(self) -> str:  # the pointer is completed while the error unwinds
+        return f"{self.pointer or '/'}: {self.problem}"
 
 
 def _immutable(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
@@ -161,12 +166,12 @@ def _fail(ptr: str, en: str, id_: str) -> NoReturn:
     raise JSONValueError(ptr, en, id_)
 
 
-def _check_str(s: str) -> None:
-    if len(s) > MAX_STRING:
+def _check_str(s: str, limit: int = MAX_STRING) -> None:
+    if len(s) > limit:
         _fail(
             "",
-            f"string of {len(s)} characters is longer than the limit of {MAX_STRING}",
-            f"teks {len(s)} karakter melebihi batas {MAX_STRING}",
+            f"string of {len(s)} characters is longer than the limit of {limit}",
+            f"teks {len(s)} karakter melebihi batas {limit}",
         )
     if not s.isascii():
         try:
@@ -184,12 +189,13 @@ def check(
     *,
     max_depth: int = MAX_DEPTH,
     max_nodes: int = MAX_NODES,
+    max_string: int = MAX_STRING,
 ) -> Any:
     """Check that ``value`` is strict JSON within the limits and return a deeply frozen
     copy. Raises :class:`JSONValueError` naming the first offending place. The depth
     is checked before descending, so hostile nesting cannot exhaust the interpreter
     stack (the recursion is at most ``max_depth`` deep)."""
-    budget = [max_nodes, max_nodes]  # remaining, limit
+    budget = [max_nodes, max_nodes, max_string]  # remaining, limit, longest string
     return _check(value, 0, budget, max_depth)
 
 
@@ -203,14 +209,15 @@ def _check(v: Any, depth: int, budget: list[int], max_depth: int) -> Any:
         )
     t = type(v)
     if t is str:
-        _check_str(v)
+        _check_str(v, budget[2])
         return v
     if t is int:
         if not -MAX_INT <= v <= MAX_INT:
             _fail(
                 "",
-                "integer is outside the accepted range ±2**53 (use a string for larger numbers)",
-                "bilangan bulat di luar rentang ±2**53 (gunakan teks untuk bilangan besar)",
+                "integer is outside the accepted range ±(2**53 - 1) "
+                "(use a string for larger numbers)",
+                "bilangan bulat di luar rentang ±(2**53 - 1) (gunakan teks untuk bilangan besar)",
             )
         return v
     if t is bool or v is None:
@@ -218,6 +225,13 @@ def _check(v: Any, depth: int, budget: list[int], max_depth: int) -> Any:
     if t is float:
         if not math.isfinite(v):
             _fail("", f"{v!r} is not a JSON number", f"{v!r} bukan bilangan JSON")
+        if not -MAX_INT <= v <= MAX_INT:
+            _fail(
+                "",
+                "number is outside the accepted range ±(2**53 - 1) "
+                "(use a string for larger numbers)",
+                "bilangan di luar rentang ±(2**53 - 1) (gunakan teks untuk bilangan besar)",
+            )
         return v
     if isinstance(v, Mapping):
         if depth >= max_depth:
@@ -240,7 +254,7 @@ def _check(v: Any, depth: int, budget: list[int], max_depth: int) -> Any:
                     )
                 keyed = True
                 if len(key) > 64 or not key.isascii():
-                    _check_str(key)
+                    _check_str(key, budget[2])
                 t = type(item)
                 # Inline the common scalars: a payload is mostly flat.
                 if (

@@ -32,9 +32,9 @@ class DefaultLogger:
         if structlog.is_configured():
             structlog.get_logger("paketflow").info(event, **fields)
         elif STDLIB_LOGGER.isEnabledFor(logging.INFO):
-            text = " ".join(f"{k}={v!r}" for k, v in fields.items())
+            text = "".join(f" {k}={v!r}" for k, v in fields.items())
             STDLIB_LOGGER.info(
-                "%s %s",
+                "%s%s",
                 event,
                 text,
                 extra={"paketflow_event": event, "paketflow_fields": fields},

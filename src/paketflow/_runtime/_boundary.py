@@ -192,14 +192,18 @@ def check_actor(actor: Any) -> Actor:
             check_id(value, field)
         except Invalid as exc:
             _actor_invalid(field, value, exc.params["masalah"], exc.params["problem"])
-    if len(actor.roles) > MAX_ROLES:
+    roles = sorted(actor.roles, key=lambda r: (type(r) is not str, repr(r)))
+    for role in roles:  # in a fixed order: the same actor is always refused alike
+        if not isinstance(role, str):
+            _type_error("actor.roles", role, "role ids (strings)")
+    if len(roles) > MAX_ROLES:
         _actor_invalid(
             "actor.roles",
-            sorted(actor.roles)[:3],
+            roles[:3],
             f"lebih dari {MAX_ROLES} peran",
             f"more than {MAX_ROLES} roles",
         )
-    for role in actor.roles:
+    for role in roles:
         try:
             check_id(role, "actor.roles")
         except Invalid as exc:

@@ -62,6 +62,8 @@ def _set_in(root: Any, path: Sequence[Any], op: str, value: Any) -> Any:
     key = path[0]
     is_dict = isinstance(new, dict)
     if not is_dict:
+        if op == "unset" and len(path) == 1 and _absent(new, key):
+            return new  # like a missing object member: nothing to remove
         key = _index(new, key, append=len(path) == 1 and op == "set")
     if len(path) > 1:
         child = new.get(key) if is_dict else (new[key] if key < len(new) else None)
@@ -80,6 +82,10 @@ def _set_in(root: Any, path: Sequence[Any], op: str, value: Any) -> Any:
             value = FrozenList([*(old or ()), value])
         _put(new, key, value)
     return new
+
+
+def _absent(container: list[Any], token: Any) -> bool:
+    return isinstance(token, str) and token.isdigit() and int(token) >= len(container)
 
 
 def _put(container: Any, key: Any, value: Any) -> None:

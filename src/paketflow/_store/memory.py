@@ -7,7 +7,7 @@ import heapq
 import threading
 from collections.abc import Sequence
 
-from paketflow._errors import ConcurrencyError, DuplicateInstance, UnknownInstance
+from paketflow._errors import ConcurrencyError, DuplicateInstance, HistoryError, UnknownInstance
 from paketflow._events import Event, Instance
 
 __all__ = ["MemoryStore"]
@@ -56,22 +56,6 @@ class MemoryStore:
         expected_version: int,
         idempotency: tuple[str, str] | None,
     ) -> None:
-        first, last = (events[0], events[-1]) if events else (None, None)
-        if (
-            first is not None
-            and last is not None
-            and (
-                first.seq != expected_version + 1
-                or last.seq != instance.version
-                or last.seq - first.seq != len(events) - 1
-                or first.instance_id != instance.id
-                or last.instance_id != instance.id
-            )
-        ):
-            raise ValueError(
-                f"events of {instance.id!r} must continue its history gaplessly from "
-                f"version {expected_version} to the snapshot's version {instance.version}"
-            )
         current = self._instances.get(instance.id)
         if expected_version == 0 and current is not None:
             raise DuplicateInstance(
@@ -81,6 +65,18 @@ class MemoryStore:
             raise ConcurrencyError(
                 f"instance {instance.id!r} is at version {current.version}, expected "
                 f"{expected_version}; reload it and retry the command"
+            )
+        seq = expected_version
+        for event in events:
+            seq += 1
+            if event.seq != seq or event.instance_id != instance.id:
+                seq = -1
+                break
+        if not events or seq != instance.version:
+            raise HistoryError(
+                f"events of {instance.id!r} must continue its history gaplessly from "
+                f"version {expected_version} to the snapshot's version {instance.version} "
+                "(at least one event); the store is unchanged"
             )
         if idempotency is not None and idempotency[0] in self._keys:
             raise ConcurrencyError(
