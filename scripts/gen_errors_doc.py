@@ -380,6 +380,20 @@ EXAMPLES: list[Example] = [
         "Start with data, event, actor, at, today, state, flags, sets, signers or deadlines.",
     ),
     (
+        "expr.cel-syntax",
+        "CEL text that does not parse, or a CEL construct the language does not have.",
+        '"when": {"cel": "data.total => 100"}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={"cel": "data.total => 100"}),
+        "Fix the character the message marks with ⟨here⟩ (see docs/expressions.md).",
+    ),
+    (
+        "expr.unknown-function",
+        "A CEL call of a function the language does not have (or a CEL macro).",
+        '"when": {"cel": "summ(data.lines) > 1"}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={"cel": "summ(data.lines) > 1"}),
+        "Use one of the listed functions.",
+    ),
+    (
         "expr.bad-path",
         "An effect's data path is not a JSON Pointer or a segment array.",
         '{"set": "submitted", "value": true}',
