@@ -17,6 +17,7 @@ from paketflow._errors import (
     Reason,
     Refused,
     ScenarioError,
+    StoreError,
     UnknownDefinition,
     UnknownInstance,
 )
@@ -30,7 +31,7 @@ from paketflow._runtime import (
     Signature,
     replay,
 )
-from paketflow._store import MemoryStore, Store
+from paketflow._store import MemoryStore, Store, open_store, retry_on_conflict
 
 __version__ = "0.1.0"
 
@@ -55,10 +56,13 @@ __all__ = [
     "ScenarioError",
     "Signature",
     "Store",
+    "StoreError",
     "SystemClock",
     "UnknownDefinition",
     "UnknownInstance",
     "__version__",
     "load_definition",
+    "open_store",
     "replay",
+    "retry_on_conflict",
 ]

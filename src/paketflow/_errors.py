@@ -23,6 +23,7 @@ __all__ = [
     "Reason",
     "Refused",
     "ScenarioError",
+    "StoreError",
     "UnknownDefinition",
     "UnknownInstance",
 ]
@@ -177,3 +178,9 @@ class ScenarioError(PaketflowError, ValueError):
 def problem_value(value: Any) -> str:
     """A short, safe rendering of an offending value for messages."""
     return _short(value)
+
+
+class StoreError(PaketflowError):
+    """A store cannot be opened or read: an unknown URL scheme, a schema newer than
+    this paketflow, a record it cannot decode, or a missing optional dependency. The
+    message names the store or record and says what to do."""
