@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write the engine's log events (info level) to standard error",
     )
+    from paketflow._export import _main as export_cli
+
+    export_cli.add_parser(sub)
     return parser
 
 
@@ -105,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = sys.stdout
     if args.command == "validate":
         return _validate(args.files, args.format, out)
+    if hasattr(args, "handler"):
+        return int(args.handler(args, out, sys.stderr))
     if args.command == "schema":
         out.write(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n")
         return 0
