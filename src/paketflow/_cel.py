@@ -30,7 +30,7 @@ from typing import Any
 
 from paketflow._expr import ROOTS, ExprSyntaxError, compile_expr
 
-__all__ = ["MAX_TEXT", "expand", "is_cel", "translate"]
+__all__ = ["MAX_TEXT", "expand", "is_cel", "quote", "translate"]
 
 MAX_TEXT = 4000
 """The longest CEL text accepted (characters): bounds parse time and tree depth."""
@@ -385,8 +385,8 @@ class _Translator:
     def string(self, token: Any, raw: str) -> str:
         is_raw = raw[:1] in "rR"
         body = raw[1:] if is_raw else raw
-        quote = 3 if body[:3] in ('"""', "'''") else 1
-        body = body[quote:-quote]
+        width = 3 if body[:3] in ('"""', "'''") else 1
+        body = body[width:-width]
         if is_raw:
             return body
         out: list[str] = []
@@ -505,7 +505,7 @@ class _Translator:
                 value = value[seg]
             else:
                 raise self.fail(t, f"parameter {name!r} has no part {seg!r}", "param.unknown")
-        return _quote(value)
+        return quote(value)
 
     def n_ident_arg(self, t: Any, kids: list[Any]) -> Any:
         name = str(kids[0])
@@ -545,12 +545,12 @@ class _Translator:
         return {op: args[0] if len(args) == 1 and op in ("len", "sum", "keys", "date") else args}
 
 
-def _quote(value: Any) -> Any:
+def quote(value: Any) -> Any:
     """A JSON tree that evaluates to ``value`` (lists and objects are rebuilt literally)."""
     if isinstance(value, dict):
-        return {"object": {k: _quote(v) for k, v in value.items()}}
+        return {"object": {k: quote(v) for k, v in value.items()}}
     if isinstance(value, list):
-        return [_quote(v) for v in value]
+        return [quote(v) for v in value]
     return value
 
 

@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         "schema",
         help="print the JSON Schema of the definition language",
         description="Print the JSON Schema (draft 2020-12) of the definition language.",
+    ).add_argument(
+        "--format", type=int, choices=(1, 2), default=1, help="language format (default 1)"
     )
 
     simulate = sub.add_parser(
@@ -111,6 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(args, "handler"):
         return int(args.handler(args, out, sys.stderr))
     if args.command == "schema":
-        out.write(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps(schema(args.format), indent=2, ensure_ascii=False) + "\n")
         return 0
     return _simulate(args, out)
