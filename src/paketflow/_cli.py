@@ -57,14 +57,21 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "json"), default="text", help="output format"
     )
     simulate.add_argument(
+        "--report",
+        metavar="FILE",
+        help="also write the compliance report to FILE (.html, .json, else text; in --lang)",
+    )
+    simulate.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         help="also write the engine's log events (info level) to standard error",
     )
     from paketflow._export import _main as export_cli
+    from paketflow._report import _main as report_cli
 
     export_cli.add_parser(sub)
+    report_cli.add_parser(sub)
     return parser
 
 
@@ -100,8 +107,22 @@ def _simulate(args: argparse.Namespace, out: TextIO) -> int:
         out=out,
         err=sys.stderr,
         verbose=args.verbose,
+        on_result=_report_writer(args.report, args.lang) if args.report else None,
     )
     return int(result)
+
+
+def _report_writer(path: str, lang: str) -> Any:
+    from paketflow._report._main import format_for, render, scenario_report
+
+    def write(definition: Any, result: Any, engine: Any) -> None:
+        if result.instance is None:
+            return
+        report = scenario_report(definition, result, engine.history(result.instance.id), lang)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(render(report, format_for(path)))
+
+    return write
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -364,12 +364,14 @@ def main(
     out: IO[str],
     err: TextIO | None = None,
     verbose: bool = False,
+    on_result: Callable[[ProcessDefinition, ScenarioResult, Engine], None] | None = None,
 ) -> int:
     """Run a scenario file against a definition file; print the timeline to ``out``.
     Return 0 when every expectation holds, 1 when one fails, 2 when a file is bad.
 
     The engine logs to ``err`` at info level when ``verbose``, else not at all; the
-    global structlog configuration is never touched."""
+    global structlog configuration is never touched. ``on_result`` is called with the
+    definition, the result and the engine after the run (``--report`` uses it)."""
     from paketflow._definition import load_definition
 
     err = err or sys.stderr
@@ -394,9 +396,12 @@ def main(
         ],
     )
     try:
-        result = run_scenario(definition, scenario, engine=Engine([definition], logger=logger))
+        engine = Engine([definition], logger=logger)
+        result = run_scenario(definition, scenario, engine=engine)
     except ScenarioError as exc:
         err.write(f"{exc}\n")
         return 2
     out.write((render_json(result) if fmt == "json" else render_text(result, lang)) + "\n")
+    if on_result is not None:
+        on_result(definition, result, engine)
     return 0 if result.ok else 1
