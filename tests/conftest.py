@@ -288,3 +288,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+def start_mini(engine: Any, iid: str, *, key: str | None = None) -> Any:
+    """Start an instance of MINI (required 100) as its head, on 2012-03-05."""
+    from paketflow import Actor
+
+    return engine.start(
+        definition="mini",
+        instance_id=iid,
+        data={"required": 100},
+        actor=Actor("hadi", {"HEAD"}, None, "Hadi"),
+        at=at("2012-03-05"),
+        idempotency_key=key,
+    )

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 import paketflow
-from conftest import at
+from conftest import at, start_mini
 from paketflow import Actor, ConcurrencyError, DuplicateInstance, Engine, UnknownInstance
 from paketflow._store import _codec
 from paketflow._store._sql import GENESIS, SCHEMA_VERSION, SQLStore, chain_hash
@@ -33,14 +33,7 @@ def engine_on(url: str, doc: dict[str, Any]) -> Engine:
 
 def submitted(engine: Engine, iid: str = "i1", key: str | None = None) -> None:
     """Start ``iid`` and bring it to CHECK (its TM-CHECK deadline armed)."""
-    engine.start(
-        definition="mini",
-        instance_id=iid,
-        data={"required": 100},
-        actor=HEAD,
-        at=at("2012-03-05"),
-        idempotency_key=key,
-    )
+    start_mini(engine, iid, key=key)
     for who in (A1, B1, HEAD):
         engine.sign(iid, actor=who, at=at("2012-03-06"))
     engine.fire(iid, "submit", actor=HEAD, at=at("2012-03-07"))
@@ -189,3 +182,26 @@ def test_timestamps_keep_the_instant(store_url: str, mini_doc: dict[str, Any]) -
     reread = sql_store(store_url).load("i1")
     assert reread.entered_at == at("2012-03-07")
     assert reread.entered_at.utcoffset() == dt.timedelta(hours=7)
+
+
+def test_storage_doc_names_every_table_column_and_format(tmp_path: Any) -> None:
+    """docs/storage.md lists every table of a new store with its columns (in order)
+    and the current format numbers."""
+    from pathlib import Path
+
+    from paketflow import _audit
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "storage.md").read_text()
+    store = sql_store(f"sqlite:///{tmp_path / 'doc.db'}")
+    with store._read() as cur:
+        tables = [r[0] for r in cur.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            columns = [r[1] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()]
+            row = f"| `{table}` | " + ", ".join(f"`{c}`" for c in columns) + " |"
+            assert row in page, row
+    assert len(tables) == 6
+    assert f"## Tables (schema version {SCHEMA_VERSION})" in page
+    assert f"| event | {_codec.EVENT_FORMAT} |" in page
+    assert f"| snapshot | {_codec.SNAPSHOT_FORMAT} |" in page
+    assert f"| checkpoint | {_audit.CHECKPOINT_FORMAT} |" in page
+    assert f"| audit bundle | {_audit.BUNDLE_FORMAT} |" in page

@@ -5,6 +5,14 @@ The public surface is exactly ``__all__``; everything else is private. Importing
 paketflow does nothing else (no logging configuration, no I/O).
 """
 
+from paketflow._audit import (
+    AuditProblem,
+    AuditReport,
+    checkpoint,
+    export_bundle,
+    verify,
+    verify_bundle,
+)
 from paketflow._clock import Clock, ManualClock, SystemClock
 from paketflow._definition import load_definition
 from paketflow._definition.model import ProcessDefinition
@@ -37,6 +45,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
+    "AuditProblem",
+    "AuditReport",
     "Clock",
     "ConcurrencyError",
     "DefinitionError",
@@ -61,8 +71,12 @@ __all__ = [
     "UnknownDefinition",
     "UnknownInstance",
     "__version__",
+    "checkpoint",
+    "export_bundle",
     "load_definition",
     "open_store",
     "replay",
     "retry_on_conflict",
+    "verify",
+    "verify_bundle",
 ]

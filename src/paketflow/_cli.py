@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from paketflow import _cli_store
 from paketflow._definition import load_definition, schema
 from paketflow._errors import DefinitionError, Problem
 
@@ -72,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
 
     export_cli.add_parser(sub)
     report_cli.add_parser(sub)
+    simulate.add_argument(
+        "--store", metavar="URL", help="record the run in this store (default memory://)"
+    )
+    _cli_store.register(sub)
     return parser
 
 
@@ -108,6 +113,7 @@ def _simulate(args: argparse.Namespace, out: TextIO) -> int:
         err=sys.stderr,
         verbose=args.verbose,
         on_result=_report_writer(args.report, args.lang) if args.report else None,
+        store=args.store,
     )
     return int(result)
 
@@ -129,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (argparse exits 2 on usage errors)."""
     args = _parser().parse_args(argv)
     out = sys.stdout
+    if hasattr(args, "run"):  # verify, checkpoint, history, store migrate
+        return _cli_store.run(args, out)
     if args.command == "validate":
         return _validate(args.files, args.format, out)
     if hasattr(args, "handler"):

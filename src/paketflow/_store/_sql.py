@@ -187,7 +187,7 @@ class SQLStore:
         snapshot = _codec.canonical(_codec.snapshot_to_dict(instance)).decode()
         try:
             with self._write() as cur:
-                prev = self._advance(cur, instance, snapshot, expected_version)
+                prev = self._advance(cur, instance, snapshot, expected_version, idempotency)
                 for event in events:
                     body = _codec.canonical(_codec.event_to_dict(event))
                     digest = chain_hash(prev, body)
@@ -228,7 +228,14 @@ class SQLStore:
                 "returns the first result)"
             ) from None
 
-    def _advance(self, cur: Cursor, instance: Instance, snapshot: str, expected: int) -> str:
+    def _advance(
+        self,
+        cur: Cursor,
+        instance: Instance,
+        snapshot: str,
+        expected: int,
+        idempotency: tuple[str, str] | None,
+    ) -> str:
         """Write the snapshot if the stored version is ``expected``; return the hash of
         the instance's last stored event (the chain continues from it)."""
         if expected == 0:
@@ -239,6 +246,17 @@ class SQLStore:
                 (instance.id, instance.version, instance.definition_hash, instance.state, snapshot),
             )
             if cur.rowcount == 0:
+                if (
+                    idempotency is not None
+                    and self._x(
+                        cur, "SELECT 1 FROM idempotency WHERE key = ?", (idempotency[0],)
+                    ).fetchone()
+                ):
+                    # A concurrent start with the same key won: its retry finds the key.
+                    raise ConcurrencyError(
+                        f"instance {instance.id!r} was started concurrently under the same "
+                        "idempotency key; retry the command to get the first result"
+                    )
                 raise DuplicateInstance(
                     f"instance {instance.id!r} already exists; choose another instance_id"
                 )

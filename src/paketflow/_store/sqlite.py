@@ -44,6 +44,9 @@ class SQLiteStore(SQLStore):
             self._conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
+            # A row edited by hand may hold bytes that are not UTF-8: read them anyway
+            # (verify reports the row) instead of failing the whole read.
+            self._conn.text_factory = _tolerant_text
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             self._conn.execute("PRAGMA synchronous = FULL")
             if not self._has_schema():
@@ -97,3 +100,7 @@ class SQLiteStore(SQLStore):
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+def _tolerant_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
