@@ -36,6 +36,25 @@ def _ajukan(d: dict[str, Any]) -> dict[str, Any]:
     return t
 
 
+def _v2(d: dict[str, Any], **top: Any) -> dict[str, Any]:
+    """Make the mini definition a format-2 document (with extra top-level keys)."""
+    d["format"] = 2
+    d["$schema"] = "urn:paketflow:schema:definition:2"
+    d.update(top)
+    return d
+
+
+def _stage(d: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Put DRAF and DIAJUKAN into a stage PROSES (format 2)."""
+    _v2(d)
+    inner = {s: d["states"].pop(s) for s in ("DRAF", "DIAJUKAN")}
+    d["states"] = {
+        "PROSES": {"labels": {"id": "Proses", "en": "In progress"}, "states": inner, **extra},
+        **d["states"],
+    }
+    return d
+
+
 def _variant(**extra: Any) -> dict[str, Any]:
     return {"format": 1, "id": "mini-v", "version": "1.0.0", **extra}
 
@@ -380,11 +399,111 @@ EXAMPLES: list[Example] = [
         "Start with data, event, actor, at, today, state, flags, sets, signers or deadlines.",
     ),
     (
+        "expr.cel-syntax",
+        "CEL text that does not parse, or a CEL construct the language does not have.",
+        '"when": {"cel": "data.total => 100"}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={"cel": "data.total => 100"}),
+        "Fix the character the message marks with ⟨here⟩ (see docs/expressions.md).",
+    ),
+    (
+        "expr.unknown-function",
+        "A CEL call of a function the language does not have (or a CEL macro).",
+        '"when": {"cel": "summ(data.lines) > 1"}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={"cel": "summ(data.lines) > 1"}),
+        "Use one of the listed functions.",
+    ),
+    (
         "expr.bad-path",
         "An effect's data path is not a JSON Pointer or a segment array.",
         '{"set": "submitted", "value": true}',
         lambda d: _ajukan(d)["alternatives"][1]["effects"][0].update(set="submitted"),
         'Write "/submitted".',
+    ),
+    (
+        "ref.fragment",
+        "A $use (or defs.NAME in CEL) names no fragment of /$defs (format 2).",
+        '"on": {"ajukan": {"$use": "ajukn"}}',
+        lambda d: _v2(d, **{"$defs": {"ajukan": _ajukan(d)}})["states"]["DRAF"]["on"].update(
+            ajukan={"$use": "ajukn"}
+        ),
+        "Name a fragment declared in /$defs (the hint names the closest).",
+    ),
+    (
+        "fragment.cycle",
+        "A fragment uses itself, directly or through others (format 2).",
+        '"$defs": {"a": {"$use": "a"}}',
+        lambda d: _v2(d, **{"$defs": {"a": {"$use": "a"}}})["states"]["DRAF"].update(
+            description={"$use": "a"}
+        ),
+        "Break the cycle.",
+    ),
+    (
+        "fragment.override",
+        "Keys next to $use, but the fragment is not an object (format 2).",
+        '{"$use": "peran", "target": "X"}',
+        lambda d: _v2(d, **{"$defs": {"peran": ["PENYUSUN"]}})["states"]["DRAF"]["on"][
+            "ajukan"
+        ].update(roles={"$use": "peran", "extra": 1}),
+        'Write {"$use": NAME} alone, or make the fragment an object.',
+    ),
+    (
+        "fragment.too-large",
+        "Expanding $use produces more than 200 000 JSON values (format 2).",
+        '"$defs": {"f1": [{"$use": "f0"}, {"$use": "f0"}], …}',
+        lambda d: _v2(
+            d,
+            **{
+                "$defs": {
+                    "f0": [1, 1],
+                    **{
+                        f"f{i}": [{"$use": f"f{i - 1}"}, {"$use": f"f{i - 1}"}, [1]]
+                        for i in range(1, 20)
+                    },
+                }
+            },
+        ).update(description={"$use": "f19"}),
+        "Use fewer nested fragments.",
+    ),
+    (
+        "param.unknown",
+        "A $param, params.NAME or {params.NAME} names no parameter; or a variant sets a "
+        "parameter its base does not declare (format 2).",
+        '"due": {"duration": {"$param": "batas_usulan"}}',
+        lambda d: _v2(d, parameters={"batas": {"type": "duration", "default": "P30D"}})["states"][
+            "DRAF"
+        ]["deadlines"]["TM"].update(due={"duration": {"$param": "batas_usulan"}}),
+        "Name a declared parameter (the hint names the closest).",
+    ),
+    (
+        "param.invalid",
+        "A parameter value (default, or set by a variant) does not have the declared type "
+        "or limits (format 2).",
+        '"batas": {"type": "duration", "default": "30 hari"}',
+        lambda d: _v2(d, parameters={"batas": {"type": "duration", "default": "30 hari"}}),
+        "Give a value of the declared type.",
+    ),
+    (
+        "inherit.nothing",
+        'A state opts out ("event": null) of an event no stage around it defines (format 2).',
+        '"SELESAI": {"on": {"batalkan": null}}',
+        lambda d: _v2(d)["states"]["DRAF"]["on"].update(batalkan=None),
+        "Remove the null, or correct the event name.",
+    ),
+    (
+        "state.duplicate",
+        "Two states (or stages) have the same id; ids are unique across stages (format 2).",
+        '"PROSES": {"states": {"DRAF": …}}, "DRAF": …',
+        lambda d: _stage(d)["states"].update(
+            DRAF={"labels": {"id": "X", "en": "X"}, "final": True}
+        ),
+        "Rename one of them.",
+    ),
+    (
+        "deadline.duplicate",
+        "A stage deadline has the id of a deadline of a state inside it (format 2).",
+        '"PROSES": {"deadlines": {"TM": …}, "states": {"DRAF": {"deadlines": {"TM": …}}}}',
+        lambda d: _stage(d, deadlines={"TM": {"due": {"duration": "P1D"}}}),
+        "Rename one of them, or drop the state's copy.",
     ),
     (
         "duration.invalid",

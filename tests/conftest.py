@@ -243,3 +243,62 @@ MINI: dict[str, Any] = {
 def mini_doc() -> dict[str, Any]:
     """A fresh deep copy of the mini definition document."""
     return copy.deepcopy(MINI)
+
+
+# -- durable stores ---------------------------------------------------------------------
+# PostgreSQL tests use the database named by PAKETFLOW_TEST_POSTGRES_URL (.ci/run starts
+# a cluster and sets it). In CI (CI set) a missing URL fails the tests instead of
+# skipping them; each test gets a fresh schema, dropped afterwards.
+
+PG_ENV = "PAKETFLOW_TEST_POSTGRES_URL"
+
+
+def postgres_base_url() -> str:
+    """The PostgreSQL URL for tests; fails in CI and skips elsewhere when unset."""
+    import os
+
+    url = os.environ.get(PG_ENV)
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"{PG_ENV} is not set in CI: .ci/run must start PostgreSQL and set it")
+    pytest.skip(f"PostgreSQL tests need {PG_ENV} (bash .ci/run sets it)")
+
+
+@pytest.fixture
+def pg_url() -> Any:
+    """A PostgreSQL store URL whose search_path is a fresh, empty schema."""
+    import uuid
+
+    import psycopg
+
+    base = postgres_base_url()
+    schema = "t_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A fresh durable store URL on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def start_mini(engine: Any, iid: str, *, key: str | None = None) -> Any:
+    """Start an instance of MINI (required 100) as its head, on 2012-03-05."""
+    from paketflow import Actor
+
+    return engine.start(
+        definition="mini",
+        instance_id=iid,
+        data={"required": 100},
+        actor=Actor("hadi", {"HEAD"}, None, "Hadi"),
+        at=at("2012-03-05"),
+        idempotency_key=key,
+    )

@@ -84,7 +84,16 @@ def test_api_page_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_docs_page_exists() -> None:
     """The pages the index promises exist and are not empty."""
-    for name in ("index", "concepts", "api", "cli", "scenarios", "logging", "glossary"):
+    for name in (
+        "index",
+        "concepts",
+        "api",
+        "cli",
+        "scenarios",
+        "logging",
+        "glossary",
+        "expressions",
+    ):
         path = DOCS / f"{name}.md"
         assert path.is_file() and path.stat().st_size > 500, path
 

@@ -58,7 +58,7 @@ def test_nothing_below_the_runtime_imports_it() -> None:
         rel = path.relative_to(SRC)
         if rel.parts[0] in {"_runtime", "testing"} or (rel.name in upper and len(rel.parts) == 1):
             continue
-        if rel.parts[0].startswith("_cli") or rel.parts[0].startswith("_export"):
+        if rel.parts[0].startswith(("_cli", "_export", "_report", "_audit")):
             continue
         runtime = {m for m in _imports(path) if m.startswith("paketflow._runtime")}
         assert not runtime, f"{rel} imports {sorted(runtime)}"

@@ -311,7 +311,7 @@ def test_non_string_keys_and_cycles_in_mappings() -> None:
 @pytest.mark.parametrize(
     ("fn", "code", "pointer"),
     [
-        (lambda d: d.update(format=2), "schema.const", "/format"),
+        (lambda d: d.update(format=3), "schema.const", "/format"),
         (lambda d: d.update(states=[]), "schema.type", "/states"),
         (lambda d: d.pop("initial"), "schema.required", "/initial"),
         (lambda d: d.update(colour="red"), "schema.additional-property", "/colour"),

@@ -76,7 +76,28 @@ def test_docs_reference_is_up_to_date() -> None:
     gen = _generator()
     doc = ROOT / "docs" / "definition-language.md"
     current = doc.read_text("utf-8")
-    assert gen.regenerate(current, schema()) == current
+    assert gen.regenerate(current, schema(2)) == current
+
+
+def test_format_2_schema_is_generated_from_format_1() -> None:
+    """schemas/definition-v2.json is what scripts/gen_schema_v2.py derives from the
+    format-1 schema; it is valid draft 2020-12 and every property is described."""
+    spec = importlib.util.spec_from_file_location(
+        "gen_schema_v2", ROOT / "scripts" / "gen_schema_v2.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.build() == schema(2)
+    Draft202012Validator.check_schema(schema(2))
+    assert schema(2)["$id"] == "urn:paketflow:schema:definition:2"
+    assert _walk_properties(schema(2)) == []
+
+
+def test_cli_schema_prints_format_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """`paketflow schema --format 2` prints the schema of format 2."""
+    assert main(["schema", "--format", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == schema(2)
 
 
 def test_errors_doc_is_up_to_date_and_covers_the_corpus() -> None:

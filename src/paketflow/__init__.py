@@ -5,6 +5,14 @@ The public surface is exactly ``__all__``; everything else is private. Importing
 paketflow does nothing else (no logging configuration, no I/O).
 """
 
+from paketflow._audit import (
+    AuditProblem,
+    AuditReport,
+    checkpoint,
+    export_bundle,
+    verify,
+    verify_bundle,
+)
 from paketflow._calendar import WorkingCalendar
 from paketflow._clock import Clock, ManualClock, SystemClock
 from paketflow._definition import load_definition
@@ -23,6 +31,7 @@ from paketflow._errors import (
     Reason,
     Refused,
     ScenarioError,
+    StoreError,
     UnknownDefinition,
     UnknownInstance,
 )
@@ -45,7 +54,7 @@ from paketflow._events import (
 )
 from paketflow._json import FrozenDict, FrozenList, canonical, thaw
 from paketflow._runtime import Engine, Permissions, replay
-from paketflow._store import MemoryStore, Store
+from paketflow._store import MemoryStore, Store, open_store, retry_on_conflict
 
 __version__ = "0.1.0"
 
@@ -56,6 +65,8 @@ __all__ = [
     "ArgumentTypeError",
     "ArgumentValueError",
     "ArmedDeadline",
+    "AuditProblem",
+    "AuditReport",
     "Clock",
     "ConcurrencyError",
     "DataOp",
@@ -86,6 +97,7 @@ __all__ = [
     "Signed",
     "Started",
     "Store",
+    "StoreError",
     "SystemClock",
     "TimedOut",
     "UnknownDefinition",
@@ -93,7 +105,13 @@ __all__ = [
     "WorkingCalendar",
     "__version__",
     "canonical",
+    "checkpoint",
+    "export_bundle",
     "load_definition",
+    "open_store",
     "replay",
+    "retry_on_conflict",
     "thaw",
+    "verify",
+    "verify_bundle",
 ]

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from paketflow import _cli_store
 from paketflow._definition import load_definition, schema
 from paketflow._errors import DefinitionError, Problem
 
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         "schema",
         help="print the JSON Schema of the definition language",
         description="Print the JSON Schema (draft 2020-12) of the definition language.",
+    ).add_argument(
+        "--format", type=int, choices=(1, 2), default=1, help="language format (default 1)"
     )
 
     simulate = sub.add_parser(
@@ -55,11 +58,25 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "json"), default="text", help="output format"
     )
     simulate.add_argument(
+        "--report",
+        metavar="FILE",
+        help="also write the compliance report to FILE (.html, .json, else text; in --lang)",
+    )
+    simulate.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         help="also write the engine's log events (info level) to standard error",
     )
+    from paketflow._export import _main as export_cli
+    from paketflow._report import _main as report_cli
+
+    export_cli.add_parser(sub)
+    report_cli.add_parser(sub)
+    simulate.add_argument(
+        "--store", metavar="URL", help="record the run in this store (default memory://)"
+    )
+    _cli_store.register(sub)
     return parser
 
 
@@ -95,17 +112,36 @@ def _simulate(args: argparse.Namespace, out: TextIO) -> int:
         out=out,
         err=sys.stderr,
         verbose=args.verbose,
+        on_result=_report_writer(args.report, args.lang) if args.report else None,
+        store=args.store,
     )
     return int(result)
+
+
+def _report_writer(path: str, lang: str) -> Any:
+    from paketflow._report._main import format_for, render, scenario_report
+
+    def write(definition: Any, result: Any, engine: Any) -> None:
+        if result.instance is None:
+            return
+        report = scenario_report(definition, result, engine.history(result.instance.id), lang)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(render(report, format_for(path)))
+
+    return write
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (argparse exits 2 on usage errors)."""
     args = _parser().parse_args(argv)
     out = sys.stdout
+    if hasattr(args, "run"):  # verify, checkpoint, history, store migrate
+        return _cli_store.run(args, out)
     if args.command == "validate":
         return _validate(args.files, args.format, out)
+    if hasattr(args, "handler"):
+        return int(args.handler(args, out, sys.stderr))
     if args.command == "schema":
-        out.write(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps(schema(args.format), indent=2, ensure_ascii=False) + "\n")
         return 0
     return _simulate(args, out)

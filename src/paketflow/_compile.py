@@ -26,18 +26,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 from jsonschema import Draft202012Validator
-from transitions import Machine
+from transitions import Machine, State
 
 from paketflow._calendar import WorkingCalendar, zone
 from paketflow._definition.model import Deadline, ProcessDefinition
 from paketflow._expr import Expr
 from paketflow._fastschema import fast_predicate
 
-__all__ = ["CompiledProcess", "compile_definition"]
+__all__ = ["CompiledProcess", "compile_definition", "machine_graph"]
 
 TIMEOUT_PREFIX = "!timeout:"
 
@@ -192,3 +192,63 @@ def _roots(document: Any) -> frozenset[str]:
         elif isinstance(node, list):
             stack.extend(node)
     return frozenset(found)
+
+
+class _LabelledState(State):
+    """A ``transitions`` state that carries the label its diagram shows."""
+
+    def __init__(self, *args: Any, label: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = label
+
+
+def machine_graph(
+    compiled: CompiledProcess,
+    *,
+    engine: Literal["mermaid", "graphviz"],
+    title: str,
+    state_labels: Mapping[str, str],
+    trigger_labels: Mapping[str, str],
+) -> str:
+    """The source of a diagram (Mermaid ``stateDiagram-v2`` or Graphviz DOT) of the
+    compiled machine, drawn by ``transitions``' own diagram support.
+
+    The states and transitions are read from ``compiled.machine`` (the machine every
+    instance moves on), not from the document, so the picture cannot drift from what
+    runs. Labels replace ids; one arrow per (source, target) pair joins the labels of
+    every trigger that takes it.
+    """
+    from transitions.extensions.diagrams import GraphMachine
+
+    class _Graph(GraphMachine):
+        state_cls = _LabelledState
+
+    class _Model:  # the diagram needs one model; it never moves
+        pass
+
+    machine = compiled.machine
+    specs: list[dict[str, Any]] = []
+    for name, event in machine.events.items():
+        for source, moves in event.transitions.items():
+            for move in moves:
+                spec: dict[str, Any] = {
+                    "trigger": name,
+                    "source": source,
+                    "dest": move.dest,
+                    "label": trigger_labels.get(name, name),
+                }
+                if spec not in specs:
+                    specs.append(spec)
+    model = _Model()
+    graph = _Graph(
+        model=model,
+        states=[{"name": s, "label": state_labels.get(s, s)} for s in machine.states],
+        transitions=specs,
+        initial=compiled.definition.initial,
+        auto_transitions=False,
+        graph_engine=engine,
+        title=title,
+    )
+    drawing: Any = graph.model_graphs[id(model)]
+    drawing.reset_styling()  # no "active" state: this is the process, not an instance
+    return str(drawing.get_graph(title=title).source)

@@ -28,6 +28,7 @@ __all__ = [
     "Reason",
     "Refused",
     "ScenarioError",
+    "StoreError",
     "UnknownDefinition",
     "UnknownInstance",
 ]
@@ -58,14 +59,23 @@ class Problem:
     hint: str = ""
     file: str = "<mapping>"
     value: Any = None
+    line: int | None = None
+    """The line of ``pointer`` in ``file`` when it is known (format 2, variants)."""
+    resolved: str | None = None
+    """The pointer in the resolved document when it differs from ``pointer`` (the
+    problem was found after stages, fragments, parameters or a variant were applied)."""
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.file}:{self.pointer or '/'}: {self.code} {self.message}{hint}"
+        line = f"{self.line}:" if self.line is not None else ""
+        text = f"{self.file}:{line}{self.pointer or '/'}: {self.code} {self.message}{hint}"
+        if self.resolved is not None:
+            text += f" [resolved document: {self.resolved}]"
+        return text
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly view, used by ``paketflow validate --format json``."""
-        return {
+        out = {
             "file": self.file,
             "pointer": self.pointer,
             "code": self.code,
@@ -73,6 +83,11 @@ class Problem:
             "hint": self.hint,
             "value": self.value if _jsonable(self.value) else repr(self.value),
         }
+        if self.line is not None:
+            out["line"] = self.line
+        if self.resolved is not None:
+            out["resolved"] = self.resolved
+        return out
 
 
 def _jsonable(value: Any) -> bool:
@@ -216,3 +231,9 @@ class ScenarioError(PaketflowError, ValueError):
 def problem_value(value: Any) -> str:
     """A short, safe rendering of an offending value for messages."""
     return _short(value)
+
+
+class StoreError(PaketflowError):
+    """A store cannot be opened or read: an unknown URL scheme, a schema newer than
+    this paketflow, a record it cannot decode, or a missing optional dependency. The
+    message names the store or record and says what to do."""

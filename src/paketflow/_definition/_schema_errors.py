@@ -24,24 +24,28 @@ from paketflow._errors import Problem, problem_value
 SCHEMA_ID = "urn:paketflow:schema:definition:1"
 
 
+SCHEMA_ID_V2 = "urn:paketflow:schema:definition:2"
+
+
 @functools.cache
-def _schema_text() -> str:
+def _schema_text(fmt: int = 1) -> str:
     return (
         resources.files("paketflow._definition")
-        .joinpath("schemas/definition-v1.json")
+        .joinpath(f"schemas/definition-v{fmt}.json")
         .read_text(encoding="utf-8")
     )
 
 
-def schema() -> dict[str, Any]:
-    """The JSON Schema of the definition language (a fresh copy)."""
-    result: dict[str, Any] = json.loads(_schema_text())
+def schema(fmt: int = 1) -> dict[str, Any]:
+    """The JSON Schema of format ``fmt`` (1 or 2) of the definition language (a fresh
+    copy)."""
+    result: dict[str, Any] = json.loads(_schema_text(fmt))
     return result
 
 
 @functools.cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(schema())
+def _validator(fmt: int = 1) -> Draft202012Validator:
+    return Draft202012Validator(schema(fmt))
 
 
 def _pointer(path: Iterable[Any]) -> str:
@@ -253,11 +257,12 @@ def _small(value: Any) -> bool:
     )
 
 
-def validate(doc: Any, file: str) -> list[Problem]:
-    """Every schema problem of ``doc`` (root causes; duplicates removed)."""
+def validate(doc: Any, file: str, fmt: int = 1) -> list[Problem]:
+    """Every schema problem of ``doc`` against format ``fmt`` (root causes; duplicates
+    removed)."""
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    for error in _validator().iter_errors(doc):
+    for error in _validator(fmt).iter_errors(doc):
         for leaf in _flatten(error):
             for problem in _problems_for(leaf, file):
                 key = (problem.code, problem.pointer)

@@ -24,6 +24,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from paketflow._calendar import Duration, parse_duration
+from paketflow._cel import expand
 from paketflow._definition._strict_json import esc
 from paketflow._errors import Problem, problem_value
 from paketflow._expr import Expr, ExprSyntaxError, PathSegment, compile_expr, compile_path
@@ -106,7 +107,7 @@ class Checker:
 
     def expr(self, node: Any, pointer: str) -> None:
         try:
-            self.exprs[pointer] = compile_expr(node, pointer)
+            self.exprs[pointer] = compile_expr(expand(node, pointer), pointer)
         except ExprSyntaxError as exc:
             self.add(exc.code, exc.pointer, exc.message, _EXPR_HINT, _val(exc.value))
 

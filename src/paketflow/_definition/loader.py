@@ -8,19 +8,27 @@ nothing else escapes it, whatever the input.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-from paketflow._definition import _patch
+from paketflow._definition import _patch, _strict_json, _v2
 from paketflow._definition._build import Builder
-from paketflow._definition._schema_errors import validate
+from paketflow._definition._schema_errors import SCHEMA_ID_V2, validate
 from paketflow._definition._semantic import Checker
-from paketflow._definition._strict_json import _ReadFailed, normalise, read_file, source_name
+from paketflow._definition._sourcemap import Origins, line_of
+from paketflow._definition._strict_json import (
+    _ReadFailed,
+    esc,
+    normalise,
+    read_file,
+    source_name,
+)
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import DefinitionError, Problem
 
@@ -93,7 +101,10 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     """Sort by pointer and fold repeated dangling references: one undefined name
     referenced in many places is one root problem, reported at its first place with
     a count of the others."""
-    ordered = sorted(problems, key=lambda p: p.pointer)
+    unique: dict[tuple[str, str, str, str], Problem] = {}
+    for p in problems:  # one place written once, copied into many (stages, fragments)
+        unique.setdefault((p.code, p.file, p.pointer, repr(p.value)), p)
+    ordered = sorted(unique.values(), key=lambda p: (p.file, p.pointer))
     groups: dict[tuple[str, str, str], list[Problem]] = {}
     for p in ordered:
         if p.code.startswith("ref.") and isinstance(p.value, str):
@@ -154,23 +165,84 @@ def _load(source: Any, base: BaseArg, chain: tuple[str, ...]) -> ProcessDefiniti
         )
     extends: str | None = None
     resolved = doc
+    place: _Place = _same
+    early: list[Problem] = []
+    written = doc
+    fmt = 2 if doc.get("format") == 2 else 1
     if "extends" in doc:
-        problems = validate(doc, file)
+        problems = validate(doc, file, fmt)
         if problems:
             raise _Failed(problems)
         base_def = _find_base(doc, base, directory, file, chain)
-        resolved = _resolve(doc, base_def, file)
+        resolved, written, place, fmt, early = _resolve(doc, base_def, file)
         extends = base_def.key
+    elif fmt == 2:
+        resolved, place, early = _resolve_v2(doc, file, _located(file))
     problems = validate(resolved, file)
     if problems:
-        raise _Failed(problems)
+        raise _Failed(early + [place(p) for p in problems])
     checker = Checker(resolved, file)
     problems = checker.run()
-    if problems:
-        raise _Failed(problems)
-    return Builder(checker).build(
+    if problems or early:
+        raise _Failed(early + [place(p) for p in problems])
+    definition = Builder(checker).build(
         resolved, digest=canonical_hash(resolved), source=file, extends=extends
     )
+    return attrs.evolve(definition, format=fmt, source_document=written)
+
+
+_Place = Callable[[Problem], Problem]
+
+
+def _same(problem: Problem) -> Problem:
+    return problem
+
+
+class _Text:
+    """The text of a definition file, read once when a problem needs a line number."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self._text: str | None = None
+
+    def line(self, pointer: str) -> int | None:
+        if self.file.startswith("<"):
+            return None
+        if self._text is None:
+            try:
+                with open(self.file, encoding="utf-8") as handle:
+                    self._text = handle.read(_strict_json.MAX_BYTES + 1)
+            except (OSError, UnicodeError):
+                self._text = ""
+        return line_of(self._text, pointer) if self._text else None
+
+
+def _located(file: str) -> _Text:
+    return _Text(file)
+
+
+def _resolve_v2(
+    doc: dict[str, Any], file: str, text: _Text
+) -> tuple[dict[str, Any], _Place, list[Problem]]:
+    """A format-2 document (no extends) resolved; ``place`` moves a problem found in
+    the result to where it was written; the problems found while resolving that still
+    left a document to check."""
+    resolution = _v2.resolve(doc, file)
+    early = [attrs.evolve(p, line=text.line(p.pointer)) for p in resolution.problems]
+    if resolution.document is None:
+        raise _Failed(early)
+
+    def place(problem: Problem) -> Problem:
+        written = resolution.map(problem.pointer)
+        return attrs.evolve(
+            problem,
+            pointer=written,
+            line=text.line(written),
+            resolved=problem.pointer if written != problem.pointer else None,
+        )
+
+    resolved: dict[str, Any] = normalise(resolution.document, file)
+    return resolved, place, early
 
 
 def _candidates(base: BaseArg) -> list[Any]:
@@ -250,14 +322,32 @@ def _not_found(file: str, want: str, detail: str) -> Problem:
     )
 
 
-def _resolve(doc: dict[str, Any], base: ProcessDefinition, file: str) -> dict[str, Any]:
-    resolved: Any = copy.deepcopy(dict(base.document))
-    for key in ("format", "id", "version", "labels", "description"):
+def _resolve(
+    doc: dict[str, Any], base: ProcessDefinition, file: str
+) -> tuple[dict[str, Any], dict[str, Any], _Place, int, list[Problem]]:
+    """A variant applied to its base: (resolved document, the document as written after
+    the variant, where problems go, format).
+
+    A format-1 variant patches the base's resolved document (format 1); a format-2
+    variant patches the base as written (stages, ``$defs``, ``parameters``) and sets
+    parameters, and the result is resolved like any format-2 document. Each part the
+    variant writes is recorded, so a problem in it points into the variant file."""
+    v2 = doc.get("format") == 2
+    written_base = base.source_document if v2 and base.source_document else base.document
+    resolved: Any = copy.deepcopy(dict(written_base))
+    overlay = Origins()
+    for key in ("id", "version", "labels", "description"):
         if key in doc:
             resolved[key] = copy.deepcopy(doc[key])
+            overlay.add(f"/{key}", f"/{key}")
+    if v2:
+        _set_parameters(resolved, doc, file, overlay)
     if "patch" in doc:
+        _record_patch(doc["patch"], resolved, "", overlay)
         resolved = _patch.merge_patch(resolved, doc["patch"])
     for i, op in enumerate(doc.get("jsonPatch", [])):
+        if op["op"] in ("add", "replace", "copy", "move"):
+            overlay.add(op["path"], f"/jsonPatch/{i}/value" if "value" in op else f"/jsonPatch/{i}")
         try:
             resolved = _patch.apply_op(resolved, op)
         except _patch.PatchError as exc:
@@ -288,5 +378,96 @@ def _resolve(doc: dict[str, Any], base: ProcessDefinition, file: str) -> dict[st
             ]
         )
     resolved["id"], resolved["version"] = doc["id"], doc["version"]
-    result: dict[str, Any] = normalise(resolved, file)
-    return result
+    variant_text = _located(file)
+    base_text = _located(base.source)
+
+    def place_in(problem: Problem, written: str, resolved_at: str | None) -> Problem:
+        mine = overlay.find(written)
+        if mine is not None:
+            return attrs.evolve(
+                problem, pointer=mine, line=variant_text.line(mine), resolved=resolved_at
+            )
+        return attrs.evolve(
+            problem,
+            file=base.source,
+            pointer=written,
+            line=base_text.line(written),
+            resolved=resolved_at,
+            message=f"{problem.message} (in the base, as changed by {file})",
+        )
+
+    if not v2 or resolved.get("format") != 2:
+        if v2:
+            resolved["format"] = 1
+        result: dict[str, Any] = normalise(resolved, file)
+
+        def place_v1(problem: Problem) -> Problem:
+            mine = overlay.find(problem.pointer)
+            if mine is None:
+                return problem
+            return attrs.evolve(
+                problem, pointer=mine, line=variant_text.line(mine), resolved=problem.pointer
+            )
+
+        return result, result, place_v1, 2 if v2 else 1, []
+    written_doc: dict[str, Any] = normalise(resolved, file)
+    if "$schema" in written_doc:
+        written_doc["$schema"] = SCHEMA_ID_V2
+    resolution = _v2.resolve(written_doc, file)
+    early = [place_in(p, p.pointer, None) for p in resolution.problems]
+    if resolution.document is None:
+        raise _Failed(early)
+
+    def place(problem: Problem) -> Problem:
+        written = resolution.map(problem.pointer)
+        return place_in(problem, written, problem.pointer)
+
+    return normalise(resolution.document, file), written_doc, place, 2, early
+
+
+def _set_parameters(
+    resolved: dict[str, Any], doc: dict[str, Any], file: str, overlay: Origins
+) -> None:
+    declared = resolved.get("parameters", {})
+    problems: list[Problem] = []
+    for name, value in doc.get("parameters", {}).items():
+        if not isinstance(declared, dict) or name not in declared:
+            known = list(declared) if isinstance(declared, dict) else []
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    "param.unknown",
+                    f"/parameters/{esc(name)}",
+                    f"the base declares no parameter {name!r}",
+                    hint
+                    + (
+                        "the base's parameters: " + ", ".join(known)
+                        if known
+                        else "the base has no parameters: use patch or jsonPatch"
+                    ),
+                    file,
+                    name,
+                )
+            )
+            continue
+        declared[name] = {**declared[name], "default": copy.deepcopy(value)}
+        overlay.add(f"/parameters/{esc(name)}/default", f"/parameters/{esc(name)}")
+    if problems:
+        text = _located(file)
+        raise _Failed([attrs.evolve(p, line=text.line(p.pointer)) for p in problems])
+
+
+def _record_patch(patch: Any, target: Any, pointer: str, overlay: Origins) -> None:
+    """Record every member a merge patch writes (its own pointer under /patch): a value
+    that replaces, or an object that is new; an object merged into one of the target is
+    followed member by member."""
+    for key, value in patch.items():
+        p = f"{pointer}/{esc(key)}"
+        if value is None:
+            continue
+        old = target.get(key) if isinstance(target, dict) else None
+        if isinstance(value, dict) and isinstance(old, dict):
+            _record_patch(value, old, p, overlay)
+        else:
+            overlay.add(p, f"/patch{p}")

@@ -329,7 +329,9 @@ class ProcessDefinition:
 
     ``hash`` is ``"sha256:<hex>"`` of the canonical JSON of the resolved document
     (after variant patches); instances are pinned to it. ``document`` is that resolved
-    document. ``source`` is the file it came from (``"<mapping>"`` otherwise).
+    document, always in the shape of format 1 (a format-2 document is resolved into it;
+    ``format`` says which format was written). ``source`` is the file it came from
+    (``"<mapping>"`` otherwise).
     """
 
     id: str
@@ -350,6 +352,9 @@ class ProcessDefinition:
     extends: str | None = None
     document: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
     source: str = "<mapping>"
+    source_document: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    """The document as written (format 2: with stages, ``$defs`` and ``parameters``;
+    for a variant, the base's with the variant applied), before resolution."""
 
     @property
     def key(self) -> str:

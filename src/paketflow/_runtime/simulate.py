@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -22,9 +22,17 @@ from jsonschema import Draft202012Validator
 
 from paketflow._calendar import zone
 from paketflow._definition.model import ProcessDefinition
-from paketflow._errors import DefinitionError, PaketflowError, Reason, Refused, ScenarioError
+from paketflow._errors import (
+    DefinitionError,
+    PaketflowError,
+    Reason,
+    Refused,
+    ScenarioError,
+    StoreError,
+)
 from paketflow._runtime.engine import Engine
 from paketflow._runtime.model import Actor, Escalated, Instance, Notice, TimedOut
+from paketflow._store import open_store
 
 __all__ = ["ScenarioResult", "StepResult", "load_scenario", "main", "run_scenario"]
 
@@ -365,12 +373,16 @@ def main(
     out: IO[str],
     err: TextIO | None = None,
     verbose: bool = False,
+    on_result: Callable[[ProcessDefinition, ScenarioResult, Engine], None] | None = None,
+    store: str | None = None,
 ) -> int:
     """Run a scenario file against a definition file; print the timeline to ``out``.
-    Return 0 when every expectation holds, 1 when one fails, 2 when a file is bad.
+    Return 0 when every expectation holds, 1 when one fails, 2 when a file or the
+    store is bad. ``store`` is a store URL to record the run in (default memory).
 
     The engine logs to ``err`` at info level when ``verbose``, else not at all; the
-    global structlog configuration is never touched."""
+    global structlog configuration is never touched. ``on_result`` is called with the
+    definition, the result and the engine after the run (``--report`` uses it)."""
     from paketflow._definition import load_definition
 
     err = err or sys.stderr
@@ -395,9 +407,13 @@ def main(
         ],
     )
     try:
-        result = run_scenario(definition, scenario, engine=Engine([definition], logger=logger))
-    except ScenarioError as exc:
+        where = open_store(store) if store is not None else None
+        engine = Engine([definition], logger=logger, store=where)
+        result = run_scenario(definition, scenario, engine=engine)
+    except (ScenarioError, StoreError) as exc:
         err.write(f"{exc}\n")
         return 2
     out.write((render_json(result) if fmt == "json" else render_text(result, lang)) + "\n")
+    if on_result is not None:
+        on_result(definition, result, engine)
     return 0 if result.ok else 1

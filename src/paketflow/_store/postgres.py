@@ -1,0 +1,94 @@
+"""The PostgreSQL store: many application processes (and machines) on one database.
+
+psycopg 3 with a :class:`psycopg_pool.ConnectionPool` (install ``paketflow[postgres]``).
+Every write is one transaction at READ COMMITTED; the conditional ``UPDATE`` on the
+expected version and the unique keys (``(instance, seq)``, idempotency key) make a
+losing writer fail with :class:`~paketflow.ConcurrencyError`; due timers are claimed
+with ``FOR UPDATE SKIP LOCKED`` so workers never wait for each other's claims.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from paketflow._errors import StoreError
+from paketflow._store._sql import Cursor, SQLStore
+
+__all__ = ["PostgresStore"]
+
+# An arbitrary constant: the advisory lock that serialises concurrent migrations.
+_MIGRATION_LOCK = 0x70616B6574
+
+
+def _driver() -> Any:
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError:
+        raise StoreError(
+            "postgresql:// stores need psycopg 3 and psycopg_pool: "
+            "pip install 'paketflow[postgres]'"
+        ) from None
+    return psycopg, psycopg_pool
+
+
+class PostgresStore(SQLStore):
+    """A store in the PostgreSQL database at ``url`` (a libpq URL,
+    ``postgresql://user:password@host:port/dbname``), migrated on open.
+
+    ``max_connections`` bounds the pool of this store object (one pool per process).
+    """
+
+    _lock_clause = "FOR UPDATE SKIP LOCKED"
+    _now_us_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+
+    def __init__(self, url: str, *, max_connections: int = 8) -> None:
+        psycopg, psycopg_pool = _driver()
+        self.url = _redact(url)
+        self._integrity_errors = (psycopg.errors.UniqueViolation,)
+        try:
+            self._pool = psycopg_pool.ConnectionPool(
+                url,
+                min_size=1,
+                max_size=max_connections,
+                kwargs={"autocommit": True},
+                open=True,
+                timeout=30,
+            )
+            self._pool.wait(timeout=30)
+            self._migrate()
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            with contextlib.suppress(Exception):
+                self._pool.close()
+            raise StoreError(f"{self.url}: cannot open the PostgreSQL store: {exc}") from None
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def _lock_schema(self, cur: Cursor) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Cursor]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            yield cur
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.close()
+
+
+def _redact(url: str) -> str:
+    """``url`` without its password (for messages)."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    return f"{scheme}{sep}{creds.split(':', 1)[0]}:***@{host}"

@@ -1,0 +1,106 @@
+"""The SQLite store: the embedded default, one file, many processes on one machine.
+
+stdlib :mod:`sqlite3`. The database is put in WAL mode once, when it is created (the
+mode is persistent); every connection uses ``synchronous=FULL`` (a commit is on disk
+when ``append`` returns) and a busy timeout; every write is one ``BEGIN IMMEDIATE``
+transaction, so writers queue on the database lock instead of failing halfway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from paketflow._errors import ConcurrencyError, StoreError
+from paketflow._store._sql import Cursor, SQLStore
+
+__all__ = ["SQLiteStore"]
+
+
+class SQLiteStore(SQLStore):
+    """A store in the SQLite file ``path`` (created, and migrated, on open).
+
+    ``busy_timeout`` is how long (seconds) a writer waits for another process's
+    transaction before :class:`~paketflow.ConcurrencyError`. One connection per store
+    object, shared by its threads under a lock; open one store per process.
+    """
+
+    _lock_clause = ""
+    _now_us_sql = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+    _integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        if not self.path.parent.is_dir():
+            raise StoreError(
+                f"{self.url}: directory {str(self.path.parent)!r} does not exist; create it first"
+            )
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            # A row edited by hand may hold bytes that are not UTF-8: read them anyway
+            # (verify reports the row) instead of failing the whole read.
+            self._conn.text_factory = _tolerant_text
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            if not self._has_schema():
+                # WAL is a property of the file: set once, at creation.
+                self._conn.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.url}: cannot open the SQLite store: {exc}") from None
+
+    def _has_schema(self) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'paketflow_schema'"
+        ).fetchone()
+        return row is not None
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Cursor]:
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # busy beyond the timeout
+                raise ConcurrencyError(
+                    f"{self.url}: the database stayed locked by another writer ({exc}); retry"
+                ) from None
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    def journal_mode(self) -> str:
+        """The database's journal mode (``wal`` for stores this module created)."""
+        with self._read() as cur:
+            return str(cur.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def _tolerant_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
