@@ -13,13 +13,14 @@ from paketflow._audit import (
     verify,
     verify_bundle,
 )
-from paketflow._clock import Clock, ManualClock, SystemClock
+from paketflow._clock import Clock, ManualClock, SystemClock, local_time
 from paketflow._definition import load_definition
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import (
     ConcurrencyError,
     DefinitionError,
     DuplicateInstance,
+    InvalidTime,
     PaketflowError,
     Problem,
     Reason,
@@ -54,6 +55,7 @@ __all__ = [
     "Engine",
     "Event",
     "Instance",
+    "InvalidTime",
     "ManualClock",
     "MemoryStore",
     "Notice",
@@ -74,6 +76,7 @@ __all__ = [
     "checkpoint",
     "export_bundle",
     "load_definition",
+    "local_time",
     "open_store",
     "replay",
     "retry_on_conflict",

@@ -18,6 +18,7 @@ __all__ = [
     "ConcurrencyError",
     "DefinitionError",
     "DuplicateInstance",
+    "InvalidTime",
     "PaketflowError",
     "Problem",
     "Reason",
@@ -167,6 +168,13 @@ class UnknownInstance(PaketflowError, KeyError):
         super().__init__(
             f"no instance {instance_id!r} in this store; start it with Engine.start() first"
         )
+        #: End-user texts (no advice for programmers), Indonesian and English.
+        self.message_id = f"Instans proses {instance_id!r} tidak ditemukan."
+        self.message_en = f"No process instance {instance_id!r} was found."
+
+    def message(self, lang: str = "en") -> str:
+        """The end-user message in ``lang`` (``"id"`` or ``"en"``)."""
+        return self.message_id if lang == "id" else self.message_en
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return str(self.args[0])
@@ -182,6 +190,33 @@ class UnknownDefinition(PaketflowError, LookupError):
 
 class ConcurrencyError(PaketflowError):
     """The instance changed since it was read (optimistic concurrency); retry."""
+
+
+class InvalidTime(PaketflowError, ValueError):
+    """A local date or date-time could not be read (:func:`paketflow.local_time`).
+
+    ``value`` is what was given; ``message_id`` / ``message_en`` are end-user texts
+    (``message(lang)``); ``str()`` also names the accepted forms."""
+
+    def __init__(self, value: Any, zone: str) -> None:
+        self.value = value
+        self.message_id = (
+            f"Waktu {_short(value)} tidak dapat dibaca; tulis tanggal (2012-06-04) atau "
+            "tanggal dan jam (2012-06-04T10:00)."
+        )
+        self.message_en = (
+            f"The time {_short(value)} cannot be read; write a date (2012-06-04) or a date "
+            "and time (2012-06-04T10:00)."
+        )
+        super().__init__(
+            f"local_time: {_short(value)} is not an ISO 8601 date or date-time; pass "
+            f"'YYYY-MM-DD' (local midnight in {zone}), 'YYYY-MM-DDTHH:MM[:SS]' (local time) "
+            "or a string with an offset, a date or a datetime"
+        )
+
+    def message(self, lang: str = "en") -> str:
+        """The end-user message in ``lang`` (``"id"`` or ``"en"``)."""
+        return self.message_id if lang == "id" else self.message_en
 
 
 class ScenarioError(PaketflowError, ValueError):
