@@ -124,15 +124,30 @@ class Reason:
     deadline: _dt.datetime | None = None
     rule: str | None = None
     params: Mapping[str, Any] = attrs.field(factory=dict)
+    category: str | None = attrs.field(default=None, kw_only=True)
 
     def message(self, lang: str = "en") -> str:
         """The message in ``lang`` (``"id"`` or ``"en"``)."""
         return self.message_id if lang == "id" else self.message_en
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def kind(self) -> str:
+        """The refusal category of :attr:`code` (``permission``, ``state`` …): the one
+        the engine recorded from the definition, else the built-in one."""
+        from paketflow._categories import category_of
+
+        return self.category or category_of(self.code)
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """Plain JSON: ``message`` is ``{"id", "en"}``, or the text in ``lang``."""
         return {
             "code": self.code,
-            "message": {"id": self.message_id, "en": self.message_en},
+            "category": self.kind,
+            "message": (
+                {"id": self.message_id, "en": self.message_en}
+                if lang is None
+                else self.message(lang)
+            ),
             "missing": list(self.missing),
             "expected": list(self.expected),
             "fix": list(self.fix),
@@ -158,6 +173,31 @@ class Refused(PaketflowError):
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(r.code for r in self.reasons)
+
+    @property
+    def category(self) -> str:
+        """The category that decides how to answer: the first of ``permission``,
+        ``segregation_of_duties``, ``state``, ``deadline``, ``data``, ``budget``,
+        ``rule`` that any reason has (who may act before what is possible before what
+        to fix)."""
+        kinds = {r.kind for r in self.reasons}
+        for kind in _PRECEDENCE:
+            if kind in kinds:
+                return kind
+        return "rule"
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """Plain JSON for an API answer: instance, command, category, codes, reasons."""
+        return {
+            "instance": self.instance_id,
+            "command": self.command,
+            "category": self.category,
+            "codes": list(self.codes),
+            "reasons": [r.as_dict(lang) for r in self.reasons],
+        }
+
+
+_PRECEDENCE = ("permission", "segregation_of_duties", "state", "deadline", "data", "budget", "rule")
 
 
 class UnknownInstance(PaketflowError, KeyError):

@@ -291,6 +291,7 @@ def make_reason(
         deadline,
         rule,
         clean,
+        category=cp.definition.category(code),
     )
 
 
