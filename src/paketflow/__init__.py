@@ -30,6 +30,7 @@ from paketflow._errors import (
     UnknownDefinition,
     UnknownInstance,
 )
+from paketflow._report import compliance_report
 from paketflow._runtime import (
     Actor,
     Engine,
@@ -74,6 +75,7 @@ __all__ = [
     "UnknownInstance",
     "__version__",
     "checkpoint",
+    "compliance_report",
     "export_bundle",
     "load_definition",
     "local_time",
