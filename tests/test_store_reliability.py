@@ -34,7 +34,11 @@ from paketflow._runtime.simulate import load_scenario, run_scenario
 from paketflow._store._sql import SQLStore
 
 ROOT = Path(__file__).resolve().parent.parent
-FORK = multiprocessing.get_context("fork")
+# Children come from a fork server started before any store is open: a process forked
+# while its parent holds an SQLite connection inherits SQLite's in-memory lock
+# bookkeeping and may write without the file lock (SQLite's documented fork hazard).
+FORK = multiprocessing.get_context("forkserver")
+FORK.set_forkserver_preload(["paketflow", "paketflow._runtime.simulate", "psycopg"])
 T0 = dt.datetime(2012, 1, 2, 9, tzinfo=WIB)
 ANY = Actor("worker", {"ANY"})
 

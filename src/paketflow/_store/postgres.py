@@ -83,9 +83,13 @@ class PostgresStore(SQLStore):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Cursor]:
-        with self._lost(), self._pool.connection() as conn:
-            with conn.transaction(), conn.cursor() as cur:
-                yield cur
+        with (
+            self._lost(),
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
+            yield cur
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Cursor]:
