@@ -161,7 +161,7 @@ EXAMPLES: list[Example] = [
         lambda d: d["states"].update(
             {"1-ARSIP": {"labels": {"id": "A", "en": "A"}, "final": True}}
         ),
-        "Ids match ^[A-Za-z][A-Za-z0-9_-]{0,63}$; message codes ^[A-Z][A-Z0-9_]{1,63}$.",
+        "Ids match `^[A-Za-z][A-Za-z0-9_-]{0,63}$`; message codes `^[A-Z][A-Z0-9_]{1,63}$`.",
     ),
     (
         "schema.enum",

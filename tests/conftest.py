@@ -266,18 +266,31 @@ def postgres_base_url() -> str:
 
 
 @pytest.fixture
-def pg_url() -> Any:
-    """A PostgreSQL store URL whose search_path is a fresh, empty schema."""
+def pg_url(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A PostgreSQL store URL whose search_path is a fresh, empty schema. Every
+    PostgresStore the test opens is closed afterwards (pools hold connections)."""
     import uuid
 
     import psycopg
 
+    from paketflow._store.postgres import PostgresStore
+
+    opened: list[Any] = []
+    original = PostgresStore.__init__
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(PostgresStore, "__init__", recording)
     base = postgres_base_url()
     schema = "t_" + uuid.uuid4().hex[:16]
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in base else "?"
     yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    for store in opened:
+        store.close()
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 

@@ -172,7 +172,7 @@ def test_readme_main_job_runs_as_written(tmp_path: Path) -> None:
     import re
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    (command,) = re.findall(r"the main job:\n\n```sh\n(.*?)\n```", readme, re.DOTALL)
+    (command,) = re.findall(r"main job[^`]*?:\n\n```sh\n(.*?)\n```", readme, re.DOTALL)
     steps = command.split(" && ")
     start = next(i for i, step in enumerate(steps) if step.startswith("rm -f"))
     (tmp_path / "processes").symlink_to(ROOT / "processes")
@@ -189,3 +189,4 @@ def test_readme_main_job_runs_as_written(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[-1] == (
         "sqlite:///sc-1.db: intact (1 instances, 55 events, 0 checkpoints)"
     )
+    assert "+92 days" in (tmp_path / "sc-1.html").read_text(encoding="utf-8")

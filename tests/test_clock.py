@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -79,3 +80,44 @@ def test_both_clocks_satisfy_the_protocol() -> None:
     assert isinstance(SystemClock(), Clock)
     assert isinstance(ManualClock(at("2012-06-04")), Clock)
     assert not isinstance(object(), Clock)
+
+
+def test_local_time_reads_dates_as_local_midnight() -> None:
+    """A date (text or ``date``) is midnight starting that day in the process zone;
+    the zone may be given by a definition, a name or a tzinfo."""
+    import paketflow
+
+    wib = ZoneInfo("Asia/Pontianak")
+    want = dt.datetime(2012, 6, 4, tzinfo=wib)
+    assert paketflow.local_time("2012-06-04", "Asia/Pontianak") == want
+    assert paketflow.local_time(dt.date(2012, 6, 4), wib) == want
+    definition = paketflow.load_definition("processes/paket.json")
+    assert paketflow.local_time("2012-06-04", definition).tzinfo == ZoneInfo(definition.timezone)
+
+
+def test_local_time_reads_wall_times_and_keeps_instants() -> None:
+    """A naive date-time is local wall time; an offset or aware value keeps its
+    instant and is expressed in the zone."""
+    import paketflow
+
+    wib = ZoneInfo("Asia/Pontianak")
+    assert paketflow.local_time("2012-06-04 10:30", wib) == dt.datetime(
+        2012, 6, 4, 10, 30, tzinfo=wib
+    )
+    assert paketflow.local_time(dt.datetime(2012, 6, 4, 10), wib).tzinfo is wib
+    utc = paketflow.local_time("2012-06-04T03:00:00+00:00", wib)
+    assert (utc.hour, utc.tzinfo) == (10, wib)
+
+
+@pytest.mark.parametrize("bad", ["4 Juni 2012", "2012-13-01", "", 20120604, None, "x" * 100])
+def test_local_time_refuses_what_it_cannot_read(bad: object) -> None:
+    """Unreadable input raises InvalidTime (a ValueError) with bilingual end-user
+    messages and a programmer message naming the accepted forms."""
+    import paketflow
+
+    with pytest.raises(paketflow.InvalidTime) as info:
+        paketflow.local_time(bad, "Asia/Pontianak")  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert info.value.message("id").startswith("Waktu ")
+    assert info.value.message("en").startswith("The time ")
+    assert "'YYYY-MM-DD' (local midnight in Asia/Pontianak)" in str(info.value)

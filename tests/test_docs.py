@@ -93,22 +93,59 @@ def test_every_docs_page_exists() -> None:
         "logging",
         "glossary",
         "expressions",
+        "tutorial",
+        "reference",
     ):
         path = DOCS / f"{name}.md"
         assert path.is_file() and path.stat().st_size > 500, path
 
 
 def test_readme_example_runs(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """The Python example in README.md runs as written and prints what it promises."""
+    """The Python example in README.md (at most 20 lines) runs as written in a fresh
+    directory beside processes/ and prints what it promises."""
     (block,) = _PYTHON_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
-    monkeypatch.chdir(ROOT)
+    assert len(block.strip().splitlines()) <= 20
+    (tmp_path / "processes").symlink_to(ROOT / "processes")
+    monkeypatch.chdir(tmp_path)
     with structlog.testing.capture_logs():
         exec(compile(block, "README.md", "exec"), {"__name__": "__readme__"})
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("ERR_PERAN_TIDAK_BERWENANG | Peran Ketua PAKEM")
-    assert out[1:] == ["SOSIALISASI", "True"]
+    assert out[0].startswith("403 Peran Ketua PAKEM tidak berwenang melakukan “Menjadwalkan")
+    assert out[1:] == ["SOSIALISASI True"]
+    assert (tmp_path / "paket.db").exists()
+
+
+def test_tutorial_examples_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The ```python blocks of docs/tutorial.md run in order in a fresh directory with
+    a copy of processes/, and print what their comments promise."""
+    import shutil
+
+    blocks = _PYTHON_BLOCK.findall(_read("tutorial.md"))
+    assert len(blocks) >= 10
+    shutil.copytree(ROOT / "processes", tmp_path / "processes")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "__tutorial__"}
+    with structlog.testing.capture_logs():
+        for index, block in enumerate(blocks):
+            exec(compile(block, f"docs/tutorial.md[block {index}]", "exec"), namespace)
+    out = capsys.readouterr().out.splitlines()
+    promised = [
+        "paket-tahap-tunggal@1.0.0 Asia/Pontianak",
+        "2012-02-13T08:00:00+07:00",
+        "SOSIALISASI",
+        "403 ['ERR_PERAN_TIDAK_BERWENANG']",
+        "SOSIALISASI () lurah",
+        "[]",
+        "paket-kota-cepat@1.0.0 paket@1.0.0",
+        "P21D",
+        "variant.test-failed",
+    ]
+    assert [line for line in out if line in promised] == promised
+    assert any(line.startswith("Compliance report — PAKET — single tranche") for line in out)
 
 
 class _Recorder:

@@ -123,6 +123,9 @@ def test_signing_without_a_fitting_role_is_refused(engine: Engine) -> None:
     err = refusal(engine.sign, iid, actor=PAYER, at=at("2012-03-06"))
     assert err.codes == ("ERR_PERAN_TIDAK_BERWENANG",)
     assert set(err.reasons[0].fix) == {"HEAD", "MEMBER"}
+    assert "tidak berwenang melakukan penandatanganan." in err.reasons[0].message_id
+    assert "not authorised to perform signing." in err.reasons[0].message_en
+    assert err.reasons[0].params["event"] == "sign"
 
 
 def test_role_permission_is_checked_per_event(engine: Engine) -> None:
@@ -131,10 +134,10 @@ def test_role_permission_is_checked_per_event(engine: Engine) -> None:
     err = refusal(engine.fire, iid, "cancel", actor=A1, at=at("2012-03-06"))
     assert err.codes == ("ERR_PERAN_TIDAK_BERWENANG",)
     assert err.reasons[0].message_en == (
-        "Role Member is not authorised to perform cancel. Authorised: Head."
+        "Role Member is not authorised to perform “Cancel”. Authorised: Head."
     )
     assert err.reasons[0].message_id == (
-        "Peran Member (id) tidak berwenang melakukan cancel. Yang berwenang: Head (id)."
+        "Peran Member (id) tidak berwenang melakukan “Cancel (id)”. Yang berwenang: Head (id)."
     )
 
 

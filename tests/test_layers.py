@@ -14,7 +14,8 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "paketflow"
 
 #: For each module (or package), the paketflow modules it may import.
 ALLOWED = {
-    "_errors": {"paketflow._json"},  # Reason freezes its params lazily
+    "_errors": {"paketflow._json", "paketflow._categories"},  # lazily: frozen params, categories
+    "_categories": set(),
     "_json": {"paketflow._errors"},
     "_events": {"paketflow._errors", "paketflow._json"},
     "_store": {"paketflow._errors", "paketflow._json", "paketflow._events", "paketflow._store"},

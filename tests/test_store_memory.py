@@ -127,6 +127,9 @@ def test_unknown_instance_messages() -> None:
         )
         assert info.value.instance_id == "nope"
         assert isinstance(info.value, KeyError)
+        # the end-user texts give no programmer's advice, in either language
+        assert info.value.message("id") == "Instans proses 'nope' tidak ditemukan."
+        assert info.value.message("en") == "No process instance 'nope' was found."
 
 
 def test_idempotency_records() -> None:

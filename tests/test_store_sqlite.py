@@ -3,6 +3,7 @@ due(), and clear errors for files it cannot open."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -59,3 +60,29 @@ def test_missing_directory_and_garbage_file(tmp_path: Path) -> None:
     junk.write_bytes(b"not a database" * 100)
     with pytest.raises(paketflow.StoreError, match="cannot open the SQLite store"):
         SQLiteStore(junk)
+
+
+def test_a_store_does_not_cross_a_fork(tmp_path: Path) -> None:
+    """A store object used in a forked child raises StoreError saying to open the
+    store after forking (SQLite connections must not cross a fork)."""
+    import os
+
+    store = SQLiteStore(tmp_path / "s.db")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report the error text through the pipe
+        try:
+            store.due(dt.datetime(2012, 1, 1, tzinfo=dt.UTC))
+            message = "no error"
+        except paketflow.StoreError as exc:
+            message = str(exc)
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    message = os.read(read, 4096).decode()
+    assert message == (
+        f"sqlite:///{tmp_path / 's.db'}: this store was opened in process {os.getpid()}, "
+        "before a fork; open the store in each process after forking (an SQLite connection "
+        "must not cross a fork)"
+    )

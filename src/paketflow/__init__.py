@@ -14,7 +14,7 @@ from paketflow._audit import (
     verify_bundle,
 )
 from paketflow._calendar import WorkingCalendar
-from paketflow._clock import Clock, ManualClock, SystemClock
+from paketflow._clock import Clock, ManualClock, SystemClock, local_time
 from paketflow._definition import load_definition
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import (
@@ -26,6 +26,7 @@ from paketflow._errors import (
     FormatError,
     HistoryError,
     ImmutableError,
+    InvalidTime,
     PaketflowError,
     Problem,
     Reason,
@@ -53,6 +54,7 @@ from paketflow._events import (
     TimedOut,
 )
 from paketflow._json import FrozenDict, FrozenList, canonical, thaw
+from paketflow._report import compliance_report
 from paketflow._runtime import Engine, Permissions, replay
 from paketflow._store import MemoryStore, Store, open_store, retry_on_conflict
 
@@ -83,6 +85,7 @@ __all__ = [
     "HistoryError",
     "ImmutableError",
     "Instance",
+    "InvalidTime",
     "ManualClock",
     "MemoryStore",
     "Notice",
@@ -106,8 +109,10 @@ __all__ = [
     "__version__",
     "canonical",
     "checkpoint",
+    "compliance_report",
     "export_bundle",
     "load_definition",
+    "local_time",
     "open_store",
     "replay",
     "retry_on_conflict",

@@ -23,6 +23,7 @@ __all__ = [
     "FormatError",
     "HistoryError",
     "ImmutableError",
+    "InvalidTime",
     "PaketflowError",
     "Problem",
     "Reason",
@@ -134,15 +135,30 @@ class Reason:
     deadline: _dt.datetime | None = None
     rule: str | None = None
     params: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_params)
+    category: str | None = attrs.field(default=None, kw_only=True)
 
     def message(self, lang: str = "en") -> str:
         """The message in ``lang`` (``"id"`` or ``"en"``)."""
         return self.message_id if lang == "id" else self.message_en
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def kind(self) -> str:
+        """The refusal category of :attr:`code` (``permission``, ``state`` …): the one
+        the engine recorded from the definition, else the built-in one."""
+        from paketflow._categories import category_of
+
+        return self.category or category_of(self.code)
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """Plain JSON: ``message`` is ``{"id", "en"}``, or the text in ``lang``."""
         return {
             "code": self.code,
-            "message": {"id": self.message_id, "en": self.message_en},
+            "category": self.kind,
+            "message": (
+                {"id": self.message_id, "en": self.message_en}
+                if lang is None
+                else self.message(lang)
+            ),
             "missing": list(self.missing),
             "expected": list(self.expected),
             "fix": list(self.fix),
@@ -169,6 +185,31 @@ class Refused(PaketflowError):
     def codes(self) -> tuple[str, ...]:
         return tuple(r.code for r in self.reasons)
 
+    @property
+    def category(self) -> str:
+        """The category that decides how to answer: the first of ``permission``,
+        ``segregation_of_duties``, ``state``, ``deadline``, ``data``, ``budget``,
+        ``rule`` that any reason has (who may act before what is possible before what
+        to fix)."""
+        kinds = {r.kind for r in self.reasons}
+        for kind in _PRECEDENCE:
+            if kind in kinds:
+                return kind
+        return "rule"
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """Plain JSON for an API answer: instance, command, category, codes, reasons."""
+        return {
+            "instance": self.instance_id,
+            "command": self.command,
+            "category": self.category,
+            "codes": list(self.codes),
+            "reasons": [r.as_dict(lang) for r in self.reasons],
+        }
+
+
+_PRECEDENCE = ("permission", "segregation_of_duties", "state", "deadline", "data", "budget", "rule")
+
 
 class UnknownInstance(PaketflowError, KeyError):
     """No instance with this id exists in the store."""
@@ -178,6 +219,13 @@ class UnknownInstance(PaketflowError, KeyError):
         super().__init__(
             f"no instance {instance_id!r} in this store; start it with Engine.start() first"
         )
+        #: End-user texts (no advice for programmers), Indonesian and English.
+        self.message_id = f"Instans proses {instance_id!r} tidak ditemukan."
+        self.message_en = f"No process instance {instance_id!r} was found."
+
+    def message(self, lang: str = "en") -> str:
+        """The end-user message in ``lang`` (``"id"`` or ``"en"``)."""
+        return self.message_id if lang == "id" else self.message_en
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return str(self.args[0])
@@ -221,6 +269,33 @@ class FormatError(PaketflowError, ValueError):
 class HistoryError(PaketflowError, ValueError):
     """A history cannot be replayed: it does not begin with ``started``, skips a
     sequence number, mixes instances, or was recorded on another definition."""
+
+
+class InvalidTime(PaketflowError, ValueError):
+    """A local date or date-time could not be read (:func:`paketflow.local_time`).
+
+    ``value`` is what was given; ``message_id`` / ``message_en`` are end-user texts
+    (``message(lang)``); ``str()`` also names the accepted forms."""
+
+    def __init__(self, value: Any, zone: str) -> None:
+        self.value = value
+        self.message_id = (
+            f"Waktu {_short(value)} tidak dapat dibaca; tulis tanggal (2012-06-04) atau "
+            "tanggal dan jam (2012-06-04T10:00)."
+        )
+        self.message_en = (
+            f"The time {_short(value)} cannot be read; write a date (2012-06-04) or a date "
+            "and time (2012-06-04T10:00)."
+        )
+        super().__init__(
+            f"local_time: {_short(value)} is not an ISO 8601 date or date-time; pass "
+            f"'YYYY-MM-DD' (local midnight in {zone}), 'YYYY-MM-DDTHH:MM[:SS]' (local time) "
+            "or a string with an offset, a date or a datetime"
+        )
+
+    def message(self, lang: str = "en") -> str:
+        """The end-user message in ``lang`` (``"id"`` or ``"en"``)."""
+        return self.message_id if lang == "id" else self.message_en
 
 
 class ScenarioError(PaketflowError, ValueError):

@@ -278,7 +278,7 @@ class Builder:
             ),
             messages=MappingProxyType(
                 {
-                    code: MessageDecl(code=code, labels=_labels(m))
+                    code: MessageDecl(code=code, labels=_labels(m), category=m.get("category"))
                     for code, m in doc.get("messages", {}).items()
                 }
             ),

@@ -97,13 +97,14 @@ def _flatten(error: ValidationError) -> Iterator[ValidationError]:
 
 
 _LABEL_SCHEMA_KEYS = {"id", "en"}
+_MESSAGE_SCHEMA_KEYS = {"id", "en", "category"}  # a message is labels plus its category
 
 
 def _is_labels_schema(sch: Any) -> bool:
     return (
         isinstance(sch, dict)
         and sch.get("required") == ["id", "en"]
-        and set(sch.get("properties", {})) == _LABEL_SCHEMA_KEYS
+        and _LABEL_SCHEMA_KEYS <= set(sch.get("properties", {})) <= _MESSAGE_SCHEMA_KEYS
     )
 
 

@@ -105,10 +105,12 @@ class EventDecl:
 @attrs.frozen
 class MessageDecl:
     """A message template (``/messages/<code>``) in both languages. Placeholders are
-    ``{name}``; nothing else in the template is interpreted."""
+    ``{name}``; nothing else in the template is interpreted. ``category`` is the
+    declared refusal category of the code (see :mod:`paketflow._categories`)."""
 
     code: str
     labels: Labels
+    category: str | None = None
 
 
 @attrs.frozen
@@ -360,3 +362,11 @@ class ProcessDefinition:
     def key(self) -> str:
         """``id@version``."""
         return f"{self.id}@{self.version}"
+
+    def category(self, code: str) -> str:
+        """The refusal category of ``code`` (a built-in code or one of this
+        definition's ``/messages``): ``permission``, ``segregation_of_duties``,
+        ``state``, ``data``, ``rule``, ``deadline`` or ``budget``."""
+        from paketflow._categories import category_of
+
+        return category_of(code, {c: m.category for c, m in self.messages.items()})

@@ -48,8 +48,7 @@ def exclusions(
                     {
                         "nama": actor.name or actor.id,
                         "name": actor.name or actor.id,
-                        "aksi": action,
-                        "action": action,
+                        **action_params(cp, action),
                         "alasan": why.id,
                         "reason": why.en,
                         "sod": ex.rule or "-",
@@ -167,6 +166,23 @@ def check_sign(cp: CompiledProcess, inst: Instance, actor: Actor, slot: str | No
     raise Rejection([role_reason(cp, actor, "sign", roles)])
 
 
+#: How the engine's own commands are named in messages (events use their labels).
+_COMMAND_NAMES = {
+    "sign": ("penandatanganan", "signing"),
+    "start": ("pembukaan proses", "starting the process"),
+}
+
+
+def action_params(cp: CompiledProcess, action: str) -> dict[str, str]:
+    """Message parameters naming ``action`` in each language: an event by its quoted
+    label, ``sign``/``start`` by a word; ``event`` keeps the id for programs."""
+    named = _COMMAND_NAMES.get(action)
+    if named is None:
+        decl = cp.definition.events.get(action)
+        named = (f"“{decl.labels.id}”", f"“{decl.labels.en}”") if decl else (action, action)
+    return {"aksi": named[0], "action": named[1], "event": action}
+
+
 def role_reason(cp: CompiledProcess, actor: Actor, action: str, roles: Iterable[str]) -> Reason:
     d = cp.definition
     names = sorted(actor.roles) or ["-"]
@@ -181,8 +197,7 @@ def role_reason(cp: CompiledProcess, actor: Actor, action: str, roles: Iterable[
         {
             "peran": lab_id,
             "role": lab_en,
-            "aksi": action,
-            "action": action,
+            **action_params(cp, action),
             "berwenang": ok_id,
             "authorised": ok_en,
         },
@@ -277,6 +292,7 @@ def make_reason(
         deadline,
         rule,
         clean,
+        category=cp.definition.category(code),
     )
 
 
@@ -293,8 +309,7 @@ def schema_reasons(
             path += absent[:1]
         ptr = json_pointer(path)
         params = {
-            "aksi": action,
-            "action": action,
+            **action_params(cp, action),
             "lokasi": ptr,
             "location": ptr,
             "rincian": err.message,

@@ -23,12 +23,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn, TypeVar
 
 from paketflow._calendar import WorkingCalendar
+from paketflow._categories import BUILTIN_CATEGORIES
 from paketflow._clock import Clock, SystemClock
 from paketflow._compile import CompiledProcess, compile_definition
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import (
     ArgumentTypeError,
     ConcurrencyError,
+    DuplicateInstance,
     HistoryError,
     Reason,
     Refused,
@@ -270,9 +272,15 @@ class Engine:
                 arm=arm,
             )
             instance = apply_event(None, event)
-            self.store.append(
-                instance, [event], expected_version=0, idempotency=_rec(key, fingerprint)
-            )
+            try:
+                self.store.append(
+                    instance, [event], expected_version=0, idempotency=_rec(key, fingerprint)
+                )
+            except DuplicateInstance:
+                won = self._replayed(key, iid, fingerprint, "start", actor)
+                if won is None:
+                    raise
+                return won  # the same keyed start won meanwhile elsewhere
             return instance
 
         instance = self._serialised(iid, attempt)
@@ -317,6 +325,9 @@ class Engine:
             try:
                 chosen = check_sign(cp, inst, actor, slot)
             except Rejection as rej:
+                won = self._replayed(key, instance_id, fingerprint, "sign", actor)
+                if won is not None:  # the same keyed command won meanwhile elsewhere
+                    return won
                 self._refuse(instance_id, "sign", actor, rej.reasons)
             rule = cp.definition.states[inst.state].signatures
             assert rule is not None
@@ -383,6 +394,9 @@ class Engine:
             try:
                 rec, data_after = decide(cp, inst, event, actor, payload, when)
             except Rejection as rej:
+                won = self._replayed(key, instance_id, fingerprint, event, actor)
+                if won is not None:  # the same keyed command won meanwhile elsewhere
+                    return won
                 self._refuse(instance_id, event, actor, rej.reasons)
             except OverflowError:
                 self._out_of_range(instance_id, event, actor, when)
@@ -537,7 +551,11 @@ class Engine:
     def _invalid(self, instance_id: Any, command: str, actor: Any, bad: Invalid) -> NoReturn:
         tid, ten = BUILTIN[bad.code]
         reason = Reason(
-            bad.code, render(tid, bad.params), render(ten, bad.params), params=bad.params
+            bad.code,
+            render(tid, bad.params),
+            render(ten, bad.params),
+            params=bad.params,
+            category=BUILTIN_CATEGORIES[bad.code],
         )
         iid = instance_id if isinstance(instance_id, str) and len(instance_id) <= 200 else "-"
         self.log.info(
@@ -599,7 +617,11 @@ class Engine:
             params = {"kunci": key, "key": key}
             tid, ten = BUILTIN["ERR_DUPLIKAT_PERINTAH"]
             reason = Reason(
-                "ERR_DUPLIKAT_PERINTAH", render(tid, params), render(ten, params), params=params
+                "ERR_DUPLIKAT_PERINTAH",
+                render(tid, params),
+                render(ten, params),
+                params=params,
+                category=BUILTIN_CATEGORIES["ERR_DUPLIKAT_PERINTAH"],
             )
             self._refuse(instance_id, command, actor, [reason])
         current = self.store.load(iid)

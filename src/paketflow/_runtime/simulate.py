@@ -21,6 +21,7 @@ import structlog
 from jsonschema import Draft202012Validator
 
 from paketflow._calendar import zone
+from paketflow._clock import local_time
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import (
     DefinitionError,
@@ -121,10 +122,10 @@ def _ptr(path: Sequence[Any]) -> str:
 
 
 def _moment(text: str, tz: dt.tzinfo) -> dt.datetime:
-    if len(text) == 10:
-        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), tz)
-    moment = dt.datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    moment = dt.datetime.fromisoformat(text) if len(text) != 10 else None
+    if moment is not None and moment.tzinfo is not None:
+        return moment  # an explicit offset is kept as written
+    return local_time(text, tz)
 
 
 def _actor(ref: Any, actors: Mapping[str, Any]) -> Actor | None:

@@ -48,12 +48,23 @@ class PostgresStore(SQLStore):
         psycopg, psycopg_pool = _driver()
         self.url = _redact(url)
         self._integrity_errors = (psycopg.errors.UniqueViolation,)
+        self._psycopg = psycopg
+        self._pool_timeout = psycopg_pool.PoolTimeout
+        try:  # fail fast, with the server's own words, when it cannot be reached
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"{self.url}: cannot open the PostgreSQL store: {str(exc).strip()}"
+            ) from None
         try:
             self._pool = psycopg_pool.ConnectionPool(
                 url,
                 min_size=1,
                 max_size=max_connections,
                 kwargs={"autocommit": True},
+                # After a server restart pooled connections are dead: test each one
+                # before handing it out (one round trip) instead of failing a command.
+                check=psycopg_pool.ConnectionPool.check_connection,
                 open=True,
                 timeout=30,
             )
@@ -72,13 +83,30 @@ class PostgresStore(SQLStore):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Cursor]:
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with (
+            self._lost(),
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
             yield cur
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Cursor]:
-        with self._pool.connection() as conn, conn.cursor() as cur:
+        with self._lost(), self._pool.connection() as conn, conn.cursor() as cur:
             yield cur
+
+    @contextlib.contextmanager
+    def _lost(self) -> Iterator[None]:
+        """Turn a lost server or connection into :class:`StoreError` (a write in
+        flight may or may not have committed: resend it with its idempotency key)."""
+        try:
+            yield
+        except (self._psycopg.OperationalError, self._pool_timeout) as exc:
+            raise StoreError(
+                f"{self.url}: the database connection failed ({str(exc).strip()}); a command "
+                "in flight may or may not be recorded: resend it with the same idempotency key"
+            ) from None
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -9,6 +9,7 @@ transaction, so writers queue on the database lock instead of failing halfway.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ class SQLiteStore(SQLStore):
                 f"{self.url}: directory {str(self.path.parent)!r} does not exist; create it first"
             )
         self._lock = threading.RLock()
+        self._pid = os.getpid()
         try:
             self._conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -62,8 +64,17 @@ class SQLiteStore(SQLStore):
         ).fetchone()
         return row is not None
 
+    def _same_process(self) -> None:
+        if os.getpid() != self._pid:
+            raise StoreError(
+                f"{self.url}: this store was opened in process {self._pid}, before a fork; "
+                "open the store in each process after forking (an SQLite connection must "
+                "not cross a fork)"
+            )
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[Cursor]:
+        self._same_process()
         with self._lock:
             cur = self._conn.cursor()
             try:
@@ -84,6 +95,7 @@ class SQLiteStore(SQLStore):
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Cursor]:
+        self._same_process()
         with self._lock:
             cur = self._conn.cursor()
             try:
