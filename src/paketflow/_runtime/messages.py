@@ -54,6 +54,10 @@ BUILTIN: Mapping[str, tuple[str, str]] = {
         "Aturan {lokasi} tidak dapat dihitung dengan data ini: {rincian}.",
         "Rule {location} cannot be evaluated on this data: {detail}.",
     ),
+    "ERR_BATAS_EVALUASI": (
+        "Aturan {lokasi} melampaui batas evaluasi per perintah ({batas}: {nilai}).",
+        "Rule {location} exceeds the per-command evaluation limit ({limit}: {value}).",
+    ),
     "ERR_DUPLIKAT_PERINTAH": (
         "Kunci idempotensi {kunci} sudah dipakai untuk perintah lain.",
         "Idempotency key {key} was already used for a different command.",
