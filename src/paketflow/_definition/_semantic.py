@@ -20,11 +20,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from paketflow._calendar import Duration, parse_duration
 from paketflow._cel import expand
+from paketflow._definition._payload import schema_problems
 from paketflow._definition._strict_json import esc
 from paketflow._errors import Problem, problem_value
 from paketflow._expr import Expr, ExprSyntaxError, PathSegment, compile_expr, compile_path
@@ -158,17 +156,8 @@ class Checker:
 
     def data_schema(self, node: Any, pointer: str) -> None:
         try:
-            Draft202012Validator.check_schema(node)
-        except SchemaError as exc:
-            where = "".join(f"/{esc(str(p))}" for p in exc.path)
-            self.add(
-                "data.invalid-schema",
-                pointer + where,
-                f"not a valid JSON Schema (2020-12): {exc.message}"[:300],
-                "fix the schema of the data",
-                None,
-            )
-        except Exception as exc:  # e.g. a regex the engine cannot compile
+            self.problems.extend(schema_problems(node, pointer, self.file))
+        except Exception as exc:  # e.g. a schema jsonschema itself cannot handle
             self.add(
                 "data.invalid-schema",
                 pointer,
