@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paketflow._calendar import Duration
 from paketflow._definition import (
@@ -19,6 +21,7 @@ from paketflow._definition import (
     canonical_hash,
     load_definition,
 )
+from paketflow._definition._semantic import _roots, _traps
 from paketflow._definition._strict_json import MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_POINTER_TEXT
 from paketflow._errors import DefinitionError, Problem
 
@@ -309,7 +312,7 @@ def test_non_string_keys_and_cycles_in_mappings() -> None:
 # -- size limits (docs/limits.md) ----------------------------------------------------
 
 TOO_MANY = (
-    "the document holds more than 100000 JSON values (counted as written out: a sub-tree "
+    "the document holds more than 50000 JSON values (counted as written out: a sub-tree "
     "used in several places counts in each)"
 )
 
@@ -329,7 +332,7 @@ def test_size_limit_values() -> None:
     assert (MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_POINTER_TEXT) == (
         5 * 1024 * 1024,
         64,
-        100_000,
+        50_000,
         50_000_000,
     )
 
@@ -946,3 +949,71 @@ def test_input_mapping_is_not_modified() -> None:
     load_definition(variant(patch={"states": {"DRAF": {"labels": {"en": "X"}}}}), base=doc)
     load_definition(doc)
     assert doc == before
+
+
+# -- graph checks are linear ------------------------------------------------------------
+
+
+def _naive_reach(s: str, edges: dict[str, list[str]], members: set[str]) -> set[str]:
+    seen, todo = {s}, [s]
+    while todo:
+        for n in edges.get(todo.pop(), ()):
+            if n in members and n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
+graphs = st.integers(1, 8).flatmap(
+    lambda n: st.tuples(
+        st.just([f"S{i}" for i in range(n)]),
+        st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=3 * n),
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(graphs)
+def test_graph_components_match_the_quadratic_definition(graph: Any) -> None:
+    """The linear (strongly connected components) roots and traps are the quadratic
+    definition: roots are the first states of components nothing else in the group
+    enters, with every group state they reach; traps are components nothing leaves,
+    with every group state that leads into them."""
+    group, pairs = graph
+    edges: dict[str, list[str]] = {s: [] for s in group}
+    for a, b in pairs:
+        if a < len(group):
+            edges[group[a]].append(f"S{b}")  # S{len} lies outside the group
+    members = set(group)
+    within = {s: _naive_reach(s, edges, members) for s in group}
+    roots, traps = [], []
+    done: set[str] = set()
+    for s in group:
+        comp = [o for o in group if o in within[s] and s in within[o]]
+        if comp[0] != s:
+            continue
+        if not any(s in within[o] and o not in within[s] for o in group):
+            roots.append((s, [o for o in group if o in within[s] and o != s]))
+        if all(s in within[o] for o in within[s]):
+            leading = [o for o in group if o not in comp and within[o] & set(comp)]
+            traps.append((s, comp, leading))
+        done |= set(comp)
+    assert _roots(group, edges) == roots
+    assert _traps(group, edges) == traps
+
+
+def test_graph_checks_list_at_most_fifty_states() -> None:
+    """A state leading into a long chain of unreachable states names the first 50 of
+    them and then '…' (the check stays linear in the number of states)."""
+    doc = mini()
+    chain = [f"X{i:03d}" for i in range(60)]
+    for i, sid in enumerate(chain):
+        nxt = chain[i + 1] if i + 1 < len(chain) else "SELESAI"
+        doc["events"]["maju"] = {"labels": L("Next")}
+        doc["states"][sid] = {
+            "labels": L(sid),
+            "on": {"maju": {"roles": ["LURAH"], "target": nxt}},
+        }
+    (p,) = problems_of(doc)
+    assert p.code == "graph.unreachable"
+    assert p.message.endswith(", ".join(chain[1:51]) + ", …")

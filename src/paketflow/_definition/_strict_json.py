@@ -18,13 +18,13 @@ from typing import Any
 
 from paketflow._errors import Problem
 
-# Definition size limits (docs/limits.md). PAKET itself is ~200 KB, 7,000 values and
-# 12 levels deep: these leave an order of magnitude of room and keep every later pass
-# (schema, semantics, compiling expressions) to a fraction of a second.
+# Definition size limits (docs/limits.md). PAKET itself is ~200 KB, ~7,100 values and
+# 30 levels deep; these leave several times that room while keeping the later passes
+# (jsonschema costs ~40 µs a value: PAKET loads in ~0.3 s) to about two seconds at most.
 MAX_BYTES = 5 * 1024 * 1024  # the file, or the text (strings and keys) of a mapping
 MAX_DEPTH = 64  # nesting of arrays and objects
 MAX_DIGITS = 100
-MAX_NODES = 100_000  # JSON values in the document, counted as written out (no sharing)
+MAX_NODES = 50_000  # JSON values in the document, counted as written out (no sharing)
 MAX_POINTER_TEXT = 50_000_000  # the JSON Pointers of all values together, in characters
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
