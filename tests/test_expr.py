@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from conftest import WIB
 from paketflow._calendar import WorkingCalendar
 from paketflow._expr import (
+    DAY_OPERATIONS,
     MAX_INT,
     MAX_ITEMS,
     MAX_OPERATIONS,
@@ -901,8 +902,10 @@ def test_operators_spend_for_what_they_walk(node: Any, cost: int) -> None:
 
 
 def test_working_days_between_spends_one_operation_per_day() -> None:
-    """``workingDaysBetween`` counts day by day, so each day of the span costs one
-    operation: a span of centuries is refused instead of looping for seconds."""
+    """``workingDaysBetween`` counts day by day (loading each year's holidays), so each
+    day of the span costs DAY_OPERATIONS: a span of centuries is refused instead of
+    running for seconds."""
+    assert DAY_OPERATIONS == 10
     scope = {"_tz": WIB, "_calendars": {"pnk": _CountingCalendar()}}
     assert ev({"workingDaysBetween": ["2012-01-01", "2012-12-31", "pnk"]}, scope) == 365
     err = limit_error({"workingDaysBetween": ["0001-01-01", "9999-12-31", "pnk"]}, scope)
@@ -1007,7 +1010,8 @@ def test_limit_error_is_an_eval_error() -> None:
 
 def test_difference_spends_linearly_on_long_lists() -> None:
     """``difference`` of two 20,000-item lists (scalars or objects) hashes instead of
-    comparing every pair: it spends one operation per item, not one per pair."""
+    comparing every pair: it spends one operation per JSON value of its lists, not
+    one per pair."""
     a, b = list(range(20_000)), list(range(10_000, 30_000))
     budget = Budget()
     assert ev(
@@ -1015,11 +1019,13 @@ def test_difference_spends_linearly_on_long_lists() -> None:
         {"_budget": budget, "data": {"a": a, "b": b}},
     ) == list(range(10_000))
     assert MAX_OPERATIONS - budget.left == 6 + 40_000
+    budget = Budget(10 * MAX_OPERATIONS)
     objs = ev(
         {"difference": [{"var": "data.a"}, {"var": "data.b"}]},
-        {"data": {"a": [{"k": [i]} for i in a], "b": [{"k": [i]} for i in b]}},
+        {"_budget": budget, "data": {"a": [{"k": i} for i in a], "b": [{"k": i} for i in b]}},
     )
-    assert objs == [{"k": [i]} for i in range(10_000)]
+    assert objs == [{"k": i} for i in range(10_000)]
+    assert 10 * MAX_OPERATIONS - budget.left == 6 + 80_000  # two values an item
 
 
 @given(st.lists(json_values, max_size=8), st.lists(json_values, max_size=8))

@@ -21,7 +21,7 @@ from paketflow._definition import (
     canonical_hash,
     load_definition,
 )
-from paketflow._definition._semantic import _roots, _traps
+from paketflow._definition._semantic import MAX_WORKING_DAYS, _roots, _traps
 from paketflow._definition._strict_json import MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_POINTER_TEXT
 from paketflow._errors import DefinitionError, Problem
 
@@ -1017,3 +1017,22 @@ def test_graph_checks_list_at_most_fifty_states() -> None:
     (p,) = problems_of(doc)
     assert p.code == "graph.unreachable"
     assert p.message.endswith(", ".join(chain[1:51]) + ", …")
+
+
+def test_working_days_limit() -> None:
+    """A deadline of more working days than MAX_WORKING_DAYS is refused at load
+    (arming it would count the days one by one, for centuries)."""
+    assert MAX_WORKING_DAYS == 2_500
+    doc = mini()
+    tier = doc["states"]["DRAF"]["deadlines"]["TM"]["escalations"]["t2"]
+    tier["after"]["workingDays"] = MAX_WORKING_DAYS
+    load_definition(doc)
+    tier["after"]["workingDays"] = 10**9
+    (p,) = problems_of(doc)
+    assert (p.code, p.pointer, p.value) == (
+        "deadline.too-long",
+        "/states/DRAF/deadlines/TM/escalations/t2/after/workingDays",
+        10**9,
+    )
+    assert p.message == "1000000000 working days is more than the limit of 2500"
+    assert p.hint == "use a shorter deadline, or an absolute date from the data"

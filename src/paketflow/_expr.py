@@ -22,10 +22,11 @@ Operators (see docs/definition-language.md for examples):
 Cost is bounded per command (docs/limits.md): every evaluation spends from a
 :class:`Budget` found in the scope under ``"_budget"`` (the engine puts one fresh
 budget in the scope of each command, shared by its guards and effects; a scope without
-one gets a fresh budget per call). A node evaluated costs one operation, as does each
-list item or object member an operator walks, each day ``workingDaysBetween`` counts
-and each ``TEXT_PER_OPERATION`` characters of text ``concat`` builds or ``in``
-searches. A produced string holds at most ``MAX_TEXT`` characters, a produced list at
+one gets a fresh budget per call). Each JSON value of an evaluated expression costs one
+operation, as does each list item or object member an operator walks (every JSON value
+of both lists for ``difference``) and each ``TEXT_PER_OPERATION`` characters of text
+``concat`` builds or ``in`` searches; each day ``workingDaysBetween`` counts costs
+``DAY_OPERATIONS``. A produced string holds at most ``MAX_TEXT`` characters, a produced list at
 most ``MAX_ITEMS`` items and a produced integer lies within ``±MAX_INT`` (the integers
 RFC 8785 can write). Going beyond any of these raises :class:`ExprLimitError`.
 """
@@ -41,6 +42,7 @@ from typing import Any, Protocol
 import attrs
 
 __all__ = [
+    "DAY_OPERATIONS",
     "MAX_INT",
     "MAX_ITEMS",
     "MAX_OPERATIONS",
@@ -72,6 +74,7 @@ MAX_TEXT = 1_048_576
 MAX_ITEMS = 100_000
 MAX_INT = 2**53 - 1
 TEXT_PER_OPERATION = 100
+DAY_OPERATIONS = 10  # a calendar day counted by workingDaysBetween (and its year's holidays)
 
 Scope = Mapping[str, Any]
 Fn = Callable[[Scope], Any]
@@ -587,8 +590,9 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
 
         def diff(s: Scope) -> list[Any]:
             # linear: hash keys instead of a scan of ``other`` for each item
-            other = _walk(s, _list(b(s) or [], p, op), p)
-            items = _walk(s, _list(a(s) or [], p, op), p)
+            other, items = _list(b(s) or [], p, op), _list(a(s) or [], p, op)
+            # one per JSON value of both lists: keying an object walks all of it
+            s["_budget"].spend(_size(other) + _size(items) - 2, p)
             try:
                 drop = set(map(_key, other))
                 return _items([x for x in items if _key(x) not in drop], p)
@@ -654,7 +658,7 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
         if cal is None:
             raise ExprEvalError(p, f"no calendar {name!r} in this definition")
         start, end = _date(a(s), s, p), _date(b(s), s, p)
-        s["_budget"].spend(abs((end - start).days), p)  # the calendar counts day by day
+        s["_budget"].spend(abs((end - start).days) * DAY_OPERATIONS, p)  # counted day by day
         result: int = cal.working_days_between(start, end)
         return result
 

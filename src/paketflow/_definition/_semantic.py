@@ -46,6 +46,7 @@ BUILTIN_MESSAGES = frozenset(
 )
 
 _EXPR_HINT = "see Expressions in docs/definition-language.md"
+MAX_WORKING_DAYS = 2_500  # about ten years: arming a deadline counts them day by day
 
 
 def ptr(*parts: str | int) -> str:
@@ -128,6 +129,17 @@ class Checker:
             self.duration(node, pointer)
         else:
             self.ref("calendar", node["calendar"], self.calendars, f"{pointer}/calendar")
+            self.working_days(node["workingDays"], f"{pointer}/workingDays")
+
+    def working_days(self, n: int, pointer: str) -> None:
+        if n > MAX_WORKING_DAYS:  # counted day by day when a deadline is armed
+            self.add(
+                "deadline.too-long",
+                pointer,
+                f"{n} working days is more than the limit of {MAX_WORKING_DAYS}",
+                "use a shorter deadline, or an absolute date from the data",
+                n,
+            )
 
     def labels(self, node: Mapping[str, str] | None, pointer: str) -> None:
         if node is None:
@@ -318,6 +330,7 @@ class Checker:
             self.duration(due["duration"], f"{base}/due/duration")
         elif "workingDays" in due:
             self.ref("calendar", due["calendar"], self.calendars, f"{base}/due/calendar")
+            self.working_days(due["workingDays"], f"{base}/due/workingDays")
         else:
             self.expr(due["date"], f"{base}/due/date")
         if "scope" in deadline:
