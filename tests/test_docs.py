@@ -180,6 +180,7 @@ def test_limits_page_lists_every_limit() -> None:
         "paketflow._definition._strict_json",
         "paketflow._definition._semantic",
         "paketflow._definition.loader",
+        "paketflow._definition._v2",
     ):
         for name in defined.findall(inspect.getsource(importlib.import_module(module))):
             assert (module, name) in named, f"docs/limits.md lacks {module}.{name}"
@@ -190,7 +191,7 @@ def test_limits_page_codes_exist() -> None:
     is documented in docs/errors.md."""
     page = _read("limits.md")
     errors = _read("errors.md")
-    codes = set(re.findall(r"`((?:json|data|expr|variant|deadline)\.[a-z-]+)`", page))
+    codes = set(re.findall(r"`((?:json|data|expr|variant|deadline|fragment)\.[a-z-]+)`", page))
     assert {"json.too-many-nodes", "data.remote-ref", "data.pattern"} <= codes
     for code in codes:
         assert f"## {code}" in errors, code

@@ -164,7 +164,7 @@ def test_catastrophic_pattern_is_matched_by_re2() -> None:
     with pytest.raises(Refused) as info:
         engine.fire("i", "go", actor=ACTOR, data={"s": "a" * 40 + "!"})
     assert info.value.reasons[0].message_en == (
-        "Data of go is not valid at /s: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' does not "
+        "Data of “Go” is not valid at /s: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' does not "
         "match '^(a+)+$'."
     )
     assert engine.fire("i", "go", actor=ACTOR, data={"s": "a" * 40}).state == "B"
