@@ -587,6 +587,21 @@ EXAMPLES: list[Example] = [
         "Rewrite the pattern without backreferences or lookaround.",
     ),
     (
+        "data.recursive-ref",
+        "A payload schema is recursive through its $refs (validation cost would grow with "
+        "the nesting of the payload).",
+        '"data": {"properties": {"sub": {"$ref": "#"}}}',
+        lambda d: d.update(data={"properties": {"sub": {"$ref": "#"}}}),
+        "Describe the payload to a fixed depth.",
+    ),
+    (
+        "data.too-large",
+        "A payload schema with more than 10,000 subschemas counted through its $refs.",
+        '"data": {"$defs": {"d0": {"anyOf": [{"$ref": "#/$defs/d1"}, …]}, …}}',
+        lambda d: d.update(data=_doubling_schema()),
+        "Simplify the schema.",
+    ),
+    (
         "data.unsupported",
         "unevaluatedProperties together with patternProperties in a payload schema.",
         '"data": {"patternProperties": {"^x-": {}}, "unevaluatedProperties": false}',
@@ -649,6 +664,17 @@ EXAMPLES: list[Example] = [
         "Review the base, then the variant.",
     ),
 ]
+
+
+def _doubling_schema() -> dict[str, Any]:
+    defs: dict[str, Any] = {
+        f"d{i}": {
+            "anyOf": [{"$ref": f"#/$defs/d{i + 1}"}, {"items": {"$ref": f"#/$defs/d{i + 1}"}}]
+        }
+        for i in range(20)
+    }
+    defs["d20"] = {"type": "integer"}
+    return {"$defs": defs, "$ref": "#/$defs/d0"}
 
 
 def _shared() -> dict[str, Any]:

@@ -181,6 +181,7 @@ def test_limits_page_lists_every_limit() -> None:
         "paketflow._definition._semantic",
         "paketflow._definition.loader",
         "paketflow._definition._v2",
+        "paketflow._definition._payload",
     ):
         for name in defined.findall(inspect.getsource(importlib.import_module(module))):
             assert (module, name) in named, f"docs/limits.md lacks {module}.{name}"

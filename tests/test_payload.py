@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from conftest import L
 from paketflow import Actor, Engine, Refused, load_definition
-from paketflow._definition._payload import payload_validator, schema_problems
+from paketflow._definition._payload import MAX_SCHEMA_NODES, payload_validator, schema_problems
 from paketflow._errors import DefinitionError, Problem
 
 ACTOR = Actor("ana", {"R"})
@@ -233,3 +233,44 @@ def test_additional_properties_agrees_with_jsonschema(instance: dict[str, Any], 
     ours = sorted(e.message for e in payload_validator(schema).iter_errors(instance))
     theirs = sorted(e.message for e in Draft202012Validator(schema).iter_errors(instance))
     assert ours == theirs
+
+
+def test_recursive_schema_is_refused() -> None:
+    """A schema recursive through its $refs is refused: with ``anyOf`` its validation
+    cost doubles with every level of payload nesting."""
+    branch = {"type": "array", "items": {"$ref": "#/$defs/n"}}
+    schema = {"$defs": {"n": {"anyOf": [{**branch, "maxItems": 0}, branch]}}, "$ref": "#/$defs/n"}
+    p = one(schema)
+    assert (p.code, p.pointer, p.value) == (
+        "data.recursive-ref",
+        f"{ON}/$defs/n/anyOf/0/items/$ref",
+        "#/$defs/n",
+    )
+    assert p.message == (
+        "the $ref '#/$defs/n' makes the schema recursive, so its cost would grow with the "
+        "nesting of the payload"
+    )
+    assert one({"type": "object", "properties": {"x": {"$ref": "#"}}}).code == (
+        "data.recursive-ref"
+    )
+
+
+def test_schema_size_counted_through_refs_is_limited() -> None:
+    """Subschemas are counted through $refs (each use counts): parts that each use the
+    next twice, 30 levels deep, are refused at once instead of validating 2**30 checks."""
+    assert MAX_SCHEMA_NODES == 10_000
+    defs = {
+        f"d{i}": {
+            "anyOf": [{"$ref": f"#/$defs/d{i + 1}"}, {"items": {"$ref": f"#/$defs/d{i + 1}"}}]
+        }
+        for i in range(30)
+    }
+    defs["d30"] = {"type": "integer"}
+    p = one({"$defs": defs, "$ref": "#/$defs/d0"})
+    assert (p.code, p.pointer) == ("data.too-large", ON)
+    assert p.message == (
+        "the schema has more than 10000 subschemas, counted through its $refs (each use "
+        "of a part counts)"
+    )
+    small = {k: v for k, v in defs.items() if int(k[1:]) >= 25}
+    load_definition(process({"$defs": small, "$ref": "#/$defs/d25"}))  # a few hundred: fine

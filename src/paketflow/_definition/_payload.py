@@ -11,6 +11,9 @@ At load (:func:`schema_problems`), besides the meta-schema:
 - every ``pattern`` and ``patternProperties`` key compiles with RE2
   (``google-re2``), which matches in time linear in the text: backreferences and
   lookaround, which need backtracking, are refused;
+- a schema that is recursive through its references, or that has more than
+  ``MAX_SCHEMA_NODES`` subschemas counted through them, is refused: validation then
+  costs at most that many checks per payload value;
 - ``unevaluatedProperties`` together with ``patternProperties`` is refused, because
   jsonschema evaluates the patterns of that pair with Python's backtracking ``re``.
 
@@ -38,7 +41,11 @@ from referencing.jsonschema import DRAFT202012
 from paketflow._definition._strict_json import esc
 from paketflow._errors import Problem
 
-__all__ = ["payload_validator", "regex", "schema_problems"]
+__all__ = ["MAX_SCHEMA_NODES", "payload_validator", "regex", "schema_problems"]
+
+# Subschemas of one payload schema, counted through its $refs (docs/limits.md):
+# validating a payload costs at most this many schema checks per payload value.
+MAX_SCHEMA_NODES = 10_000
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # RE2 would print every refused pattern to stderr
@@ -238,8 +245,8 @@ def schema_problems(schema: Any, pointer: str, file: str) -> list[Problem]:
                 None,
             )
         )
-    if refs and isinstance(schema, Mapping):
-        resolver = _NOTHING.resolver_with_root(DRAFT202012.create_resource(dict(schema)))
+    if isinstance(schema, Mapping) and not problems:
+        resolver = _NOTHING.resolver_with_root(DRAFT202012.create_resource(schema))
         for ref, ptr in refs:
             try:
                 resolver.lookup(ref)
@@ -255,7 +262,76 @@ def schema_problems(schema: Any, pointer: str, file: str) -> list[Problem]:
                         ref,
                     )
                 )
+        if not problems:
+            problems.extend(_expanded_size(schema, resolver, pointer, file))
     return problems
+
+
+class _Recursive(Exception):
+    def __init__(self, pointer: str, ref: str) -> None:
+        super().__init__(pointer)
+        self.pointer = pointer
+        self.ref = ref
+
+
+def _expanded_size(schema: Any, resolver: Any, pointer: str, file: str) -> list[Problem]:
+    """A problem when the schema is recursive through its references, or has more
+    than MAX_SCHEMA_NODES subschemas counted through them: validating a payload costs
+    at most (subschemas x payload values), so that bounds it. Each subschema is
+    measured once (memo), so this is linear in the schema."""
+    memo: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Any, ptr: str) -> int:
+        if not isinstance(node, Mapping):
+            return 1
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        active.add(key)
+        n = 1
+        for sub, sub_ptr in _subschemas(node, ptr):
+            if n > MAX_SCHEMA_NODES:
+                break
+            n += size(sub, sub_ptr)
+        for keyword in ("$ref", "$dynamicRef"):
+            ref = node.get(keyword)
+            if isinstance(ref, str) and n <= MAX_SCHEMA_NODES:
+                target = resolver.lookup(ref).contents
+                if isinstance(target, Mapping) and id(target) in active:
+                    raise _Recursive(f"{ptr}/{esc(keyword)}", ref)
+                n += size(target, f"{ptr}/{esc(keyword)}")
+        active.discard(key)
+        memo[key] = n
+        return n
+
+    try:
+        total = size(schema, pointer)
+    except _Recursive as exc:
+        return [
+            Problem(
+                "data.recursive-ref",
+                exc.pointer,
+                f"the $ref {exc.ref!r} makes the schema recursive, so its cost would grow "
+                "with the nesting of the payload",
+                "describe the payload to a fixed depth (payloads of a procedure are shallow)",
+                file,
+                exc.ref,
+            )
+        ]
+    if total > MAX_SCHEMA_NODES:
+        return [
+            Problem(
+                "data.too-large",
+                pointer,
+                f"the schema has more than {MAX_SCHEMA_NODES} subschemas, counted through "
+                "its $refs (each use of a part counts)",
+                "simplify the schema; payload schemas need a few dozen subschemas",
+                file,
+                None,
+            )
+        ]
+    return []
 
 
 _PATTERN_HINT = (
