@@ -134,6 +134,15 @@ EXAMPLES: list[Example] = [
         "Pass only dict/list/str/int/float/bool/None.",
     ),
     (
+        "json.too-many-nodes",
+        "More than 50,000 JSON values, counted as written out (a sub-tree a Python mapping "
+        "uses in several places counts in each), or JSON Pointers of more than 50,000,000 "
+        "characters in all. See docs/limits.md.",
+        '"if": {"and": [X, X]} with X = {"and": [Y, Y]} … 20 levels',
+        ("mapping", "shared"),
+        "Write the definition smaller; a process definition needs a few thousand values.",
+    ),
+    (
         "schema.type",
         "A value has the wrong JSON type.",
         '"states": ["DRAF"]',
@@ -413,6 +422,13 @@ EXAMPLES: list[Example] = [
         "Use one of the listed functions.",
     ),
     (
+        "expr.number-too-large",
+        "An integer literal in an expression lies outside ±(2**53 - 1).",
+        '"when": {">": [{"var": "data.total"}, 10000000000000000000]}',
+        lambda d: _ajukan(d)["alternatives"][0].update(when={">": [{"var": "data.total"}, 10**19]}),
+        "Use a smaller number; amounts in rupiah fit easily.",
+    ),
+    (
         "expr.bad-path",
         "An effect's data path is not a JSON Pointer or a segment array.",
         '{"set": "submitted", "value": true}',
@@ -548,6 +564,60 @@ EXAMPLES: list[Example] = [
         "Fix the schema.",
     ),
     (
+        "data.remote-ref",
+        "A payload schema refers outside itself ($ref/$dynamicRef to a URL, a file or any "
+        "URI, or an embedded $id). Nothing is ever fetched.",
+        '"data": {"$ref": "https://example.org/payload.json"}',
+        lambda d: d.update(data={"$ref": "https://example.org/payload.json"}),
+        "Copy the part you need under $defs and refer to it with #/$defs/….",
+    ),
+    (
+        "data.unresolvable-ref",
+        "An internal $ref of a payload schema points to nothing.",
+        '"data": {"$ref": "#/$defs/jumlah"}',
+        lambda d: d.update(data={"$ref": "#/$defs/jumlah"}),
+        "Define the part it points to, or fix the pointer.",
+    ),
+    (
+        "data.pattern",
+        "A pattern of a payload schema that RE2 (linear-time matching) cannot compile: "
+        "backreferences, lookaround, repetitions over 1,000.",
+        '"data": {"properties": {"kode": {"pattern": "^(\\\\d)\\\\1$"}}}',
+        lambda d: d.update(data={"properties": {"kode": {"pattern": "^(\\d)\\1$"}}}),
+        "Rewrite the pattern without backreferences or lookaround.",
+    ),
+    (
+        "data.recursive-ref",
+        "A payload schema is recursive through its $refs (validation cost would grow with "
+        "the nesting of the payload).",
+        '"data": {"properties": {"sub": {"$ref": "#"}}}',
+        lambda d: d.update(data={"properties": {"sub": {"$ref": "#"}}}),
+        "Describe the payload to a fixed depth.",
+    ),
+    (
+        "data.too-large",
+        "A payload schema with more than 10,000 subschemas counted through its $refs.",
+        '"data": {"$defs": {"d0": {"anyOf": [{"$ref": "#/$defs/d1"}, …]}, …}}',
+        lambda d: d.update(data=_doubling_schema()),
+        "Simplify the schema.",
+    ),
+    (
+        "data.unsupported",
+        "unevaluatedProperties together with patternProperties in a payload schema.",
+        '"data": {"patternProperties": {"^x-": {}}, "unevaluatedProperties": false}',
+        lambda d: d.update(data={"patternProperties": {"^x-": {}}, "unevaluatedProperties": False}),
+        "List the properties, or use additionalProperties.",
+    ),
+    (
+        "deadline.too-long",
+        "A deadline or escalation of more than 2,500 working days.",
+        '"after": {"workingDays": 100000, "calendar": "kerja"}',
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"]["escalations"]["t1"].update(
+            after={"workingDays": 100000, "calendar": "kerja"}
+        ),
+        "Use a shorter deadline, or an absolute date from the data.",
+    ),
+    (
         "variant.base-not-found",
         "The base of a variant is neither in base= nor next to it "
         "as <id>.json with the right version (or extends loops).",
@@ -596,6 +666,26 @@ EXAMPLES: list[Example] = [
 ]
 
 
+def _doubling_schema() -> dict[str, Any]:
+    defs: dict[str, Any] = {
+        f"d{i}": {
+            "anyOf": [{"$ref": f"#/$defs/d{i + 1}"}, {"items": {"$ref": f"#/$defs/d{i + 1}"}}]
+        }
+        for i in range(20)
+    }
+    defs["d20"] = {"type": "integer"}
+    return {"$defs": defs, "$ref": "#/$defs/d0"}
+
+
+def _shared() -> dict[str, Any]:
+    node: Any = {"==": [1, 1]}
+    for _ in range(20):
+        node = {"and": [node, node]}
+    doc = copy.deepcopy(BASE)
+    _ajukan(doc)["alternatives"][0]["when"] = node
+    return doc
+
+
 def _output(example: Any, work: Path) -> str:
     from paketflow._definition import load_definition
     from paketflow._errors import DefinitionError
@@ -617,6 +707,8 @@ def _output(example: Any, work: Path) -> str:
         elif kind == "large":
             (work / "big.json").write_text(" " * (6 * 1024 * 1024), encoding="utf-8")
             target = "big.json"
+        elif kind == "mapping" and value == "shared":
+            target = _shared()
         elif kind == "mapping":
             target = value
         else:

@@ -216,3 +216,59 @@ def test_api_page_table_is_exactly_the_public_surface() -> None:
         first = line.strip().strip("|").split("|")[0]
         documented.update(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", first))
     assert documented == set(paketflow.__all__)
+
+
+_LIMIT_ROW = re.compile(
+    r"^\| [^|]+ \| ([\d,]+) \| `(paketflow\.[\w.]+)\.(\w+)` \| ([^|]+) \|$", re.M
+)
+
+
+def _limit_rows() -> list[tuple[int, str, str, str]]:
+    return [
+        (int(value.replace(",", "")), module, name, outcome.strip())
+        for value, module, name, outcome in _LIMIT_ROW.findall(_read("limits.md"))
+    ]
+
+
+def test_limits_page_gives_the_values_in_code() -> None:
+    """Every row of docs/limits.md gives the value of the constant it names."""
+    import importlib
+
+    rows = _limit_rows()
+    assert len(rows) >= 15
+    for value, module, name, _ in rows:
+        assert getattr(importlib.import_module(module), name) == value, (module, name)
+
+
+def test_limits_page_lists_every_limit() -> None:
+    """Every limit constant defined by the modules that enforce limits has a row."""
+    import importlib
+    import inspect
+
+    named = {(module, name) for _, module, name, _ in _limit_rows()}
+    defined = re.compile(r"^(_?MAX_\w+|TEXT_PER_OPERATION|DAY_OPERATIONS|_LISTED) = ", re.M)
+    for module in (
+        "paketflow._expr",
+        "paketflow._definition._strict_json",
+        "paketflow._definition._semantic",
+        "paketflow._definition.loader",
+        "paketflow._definition._v2",
+        "paketflow._definition._payload",
+        "paketflow._json",
+        "paketflow._runtime._boundary",
+    ):
+        for name in defined.findall(inspect.getsource(importlib.import_module(module))):
+            assert (module, name) in named, f"docs/limits.md lacks {module}.{name}"
+
+
+def test_limits_page_codes_exist() -> None:
+    """Each refusal code of docs/limits.md is a built-in code; each load problem code
+    is documented in docs/errors.md."""
+    page = _read("limits.md")
+    errors = _read("errors.md")
+    codes = set(re.findall(r"`((?:json|data|expr|variant|deadline|fragment)\.[a-z-]+)`", page))
+    assert {"json.too-many-nodes", "data.remote-ref", "data.pattern"} <= codes
+    for code in codes:
+        assert f"## {code}" in errors, code
+    for code in re.findall(r"`(ERR_[A-Z_]+)`", page):
+        assert code in BUILTIN, code

@@ -4,6 +4,7 @@ path; Mermaid and DOT drawn from the compiled machine."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -162,6 +163,76 @@ def test_bpmnlint_catches_a_broken_model(tmp_path: Path, request: pytest.Fixture
         [binary, "broken.bpmn"], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert run.returncode != 0 and "no-disconnected" in run.stdout
+
+
+def _bpmn_js(cache: pytest.Cache) -> Path:
+    """bpmn.io's viewer: $PAKETFLOW_BPMN_JS (what .ci/run installs), else bpmn-js from
+    npm into the pytest cache. Missing npm is a failure, never a skip."""
+    given = os.environ.get("PAKETFLOW_BPMN_JS")
+    if given:
+        return Path(given)
+    where = cache.mkdir("bpmn-js")
+    viewer = where / "node_modules" / "bpmn-js" / "dist" / "bpmn-viewer.production.min.js"
+    if not viewer.exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to install bpmn-js (or set PAKETFLOW_BPMN_JS)"
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(where),
+                "bpmn-js@17",
+            ],
+            check=True,
+            timeout=300,
+        )
+    return viewer
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_bpmn_opens_in_bpmn_io_without_warnings(
+    lang: str, paket: paketflow.ProcessDefinition, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """bpmn.io's own viewer (bpmn-js), run in headless Chromium, imports the PAKET
+    export with no warning and draws every task."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is required: apt-get install chromium"
+    viewer = _bpmn_js(request.config.cache)  # type: ignore[arg-type]
+    xml = to_bpmn(paket, lang)
+    page = tmp_path / "view.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset=utf-8></head><body>"
+        "<div id=c style='width:1600px;height:900px'></div><pre id=out>pending</pre>"
+        f"<script>{viewer.read_text(encoding='utf-8')}</script><script>"
+        "new BpmnJS({container: '#c'}).importXML(" + json.dumps(xml) + ").then(r => {"
+        "document.getElementById('out').textContent = 'imported, warnings: ' + "
+        "r.warnings.length + ', tasks drawn: ' + "
+        "document.querySelectorAll('[data-element-id^=Task_]').length;"
+        "}).catch(e => { document.getElementById('out').textContent = 'error: ' + e.message; });"
+        "</script></body></html>",
+        encoding="utf-8",
+    )
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    tasks = sum(1 for s in paket.states.values() if not s.final)
+    assert f"imported, warnings: 0, tasks drawn: {tasks}<" in dom, dom[-500:]
 
 
 def _spiff_workflow(xml: str, process_id: str) -> BpmnWorkflow:

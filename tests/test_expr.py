@@ -13,8 +13,16 @@ from hypothesis import strategies as st
 from conftest import WIB
 from paketflow._calendar import WorkingCalendar
 from paketflow._expr import (
+    DAY_OPERATIONS,
+    MAX_INT,
+    MAX_ITEMS,
+    MAX_OPERATIONS,
+    MAX_TEXT,
+    TEXT_PER_OPERATION,
+    Budget,
     Expr,
     ExprEvalError,
+    ExprLimitError,
     ExprSyntaxError,
     compile_expr,
     compile_path,
@@ -754,7 +762,7 @@ def test_deeply_nested_data_comparison_is_an_eval_error() -> None:
         {"addDays": ["9999-12-31", 1]},
         {"addDays": ["0001-01-01", -1]},
         {"date": "0001-01-01T00:00:00+07:00"},
-        {"concat": [{"*": [10**100] * 50}]},
+        {"concat": [{"*": [2**40] * 50}]},
     ],
 )
 def test_overflows_are_eval_errors(node: Any) -> None:
@@ -834,3 +842,203 @@ def test_evaluation_raises_only_expr_eval_error(node: Any, scope: dict[str, Any]
         compiled(scope)
     except ExprEvalError as err:
         assert err.pointer.startswith("/p")
+
+
+# ------------------------------------------------------------- per-command budget
+
+
+def limit_error(node: Any, scope: dict[str, Any] | None = None) -> ExprLimitError:
+    with pytest.raises(ExprLimitError) as info:
+        ev(node, scope)
+    return info.value
+
+
+def test_each_node_costs_one_operation() -> None:
+    """Evaluating an expression spends its node count from the scope's budget, and
+    the budget is shared by every evaluation that uses the same scope."""
+    budget = Budget(10)
+    scope = {"_budget": budget, "data": {"a": 1}}
+    expr = compile_expr({"==": [{"var": "data.a"}, 1]}, "/x")  # 5 JSON values
+    assert expr(scope) is True
+    assert budget.left == 5
+    assert expr(scope) is True
+    assert budget.left == 0
+    with pytest.raises(ExprLimitError) as info:
+        expr(scope)
+    assert (info.value.limit, info.value.bound) == ("operations", 10)
+    assert str(info.value) == "/x: the number of operations exceeds the limit of 10"
+
+
+def test_operation_limit_default_bounds_walking_lists() -> None:
+    """Without a budget in the scope each evaluation gets MAX_OPERATIONS; an operator
+    walking a list spends one per item, so a list of that length is refused."""
+    assert MAX_OPERATIONS == 100_000
+    xs = list(range(MAX_OPERATIONS))
+    assert ev({"in": [-1, {"var": "data.xs"}]}, {"data": {"xs": xs[:-10]}}) is False
+    err = limit_error({"in": [-1, {"var": "data.xs"}]}, {"data": {"xs": xs}})
+    assert (err.limit, err.bound, err.pointer) == ("operations", MAX_OPERATIONS, "/x/in")
+
+
+@pytest.mark.parametrize(
+    ("node", "cost"),
+    [
+        ({"sum": {"var": "data.xs"}}, 3 + 50),
+        ({"pluck": [{"var": "data.xs"}, "a"]}, 5 + 50),
+        ({"where": [{"var": "data.xs"}, "a", 1]}, 6 + 50),
+        ({"difference": [{"var": "data.xs"}, {"var": "data.xs"}]}, 6 + 100),
+        ({"keys": {"var": "data.o"}}, 3 + 2),
+        ({"==": [{"var": "data.xs"}, []]}, 5 + 50),
+        ({"concat": ["a" * 1000, "b" * 1000]}, 4 + 20),
+        ({"in": ["z", "a" * 1000]}, 4 + 10),
+    ],
+)
+def test_operators_spend_for_what_they_walk(node: Any, cost: int) -> None:
+    """An evaluation spends one operation per JSON value of the expression, list
+    operators one per item walked, and text one per TEXT_PER_OPERATION characters."""
+    assert TEXT_PER_OPERATION == 100
+    budget = Budget()
+    ev(node, {"_budget": budget, "data": {"xs": list(range(50)), "o": {"a": 1, "b": 2}}})
+    assert MAX_OPERATIONS - budget.left == cost
+
+
+def test_working_days_between_spends_one_operation_per_day() -> None:
+    """``workingDaysBetween`` counts day by day (loading each year's holidays), so each
+    day of the span costs DAY_OPERATIONS: a span of centuries is refused instead of
+    running for seconds."""
+    assert DAY_OPERATIONS == 10
+    scope = {"_tz": WIB, "_calendars": {"pnk": _CountingCalendar()}}
+    assert ev({"workingDaysBetween": ["2012-01-01", "2012-12-31", "pnk"]}, scope) == 365
+    err = limit_error({"workingDaysBetween": ["0001-01-01", "9999-12-31", "pnk"]}, scope)
+    assert err.limit == "operations"
+
+
+def test_text_limit() -> None:
+    """``concat`` never builds a text longer than MAX_TEXT characters."""
+    assert MAX_TEXT == 1_048_576
+    half = "a" * (MAX_TEXT // 2)
+    assert len(ev({"concat": [{"var": "data.s"}, {"var": "data.s"}]}, {"data": {"s": half}})) == (
+        MAX_TEXT
+    )
+    err = limit_error(
+        {"concat": [{"var": "data.s"}, {"var": "data.s"}, "!"]}, {"data": {"s": half}}
+    )
+    assert (err.limit, err.bound) == ("text", MAX_TEXT)
+    assert str(err) == "/x/concat: the length of a text exceeds the limit of 1048576"
+
+
+def test_repeated_doubling_is_refused_quickly() -> None:
+    """27 doublings of a text (each one evaluation on a shared budget) stop at the
+    text limit after about 20; the work done is bounded by twice the limit."""
+    budget = Budget()
+    expr = compile_expr({"concat": [{"var": "data.s"}, {"var": "data.s"}]}, "/x")
+    s = "ab"
+    with pytest.raises(ExprLimitError) as info:
+        for _ in range(27):
+            s = expr({"_budget": budget, "data": {"s": s}})
+    assert info.value.limit == "text"
+    assert len(s) == 2**20
+
+
+def test_list_limit() -> None:
+    """An operator never builds a list longer than MAX_ITEMS items."""
+    assert MAX_ITEMS == 100_000
+    big = {str(i): i for i in range(MAX_ITEMS + 1)}
+    scope = {"_budget": Budget(10 * MAX_ITEMS), "data": {"o": big}}
+    err = limit_error({"keys": {"var": "data.o"}}, scope)
+    assert (err.limit, err.bound) == ("items", MAX_ITEMS)
+    assert str(err) == "/x/keys: the length of a list exceeds the limit of 100000"
+    del big["0"]
+    assert len(ev({"keys": {"var": "data.o"}}, {**scope, "_budget": Budget(10 * MAX_ITEMS)})) == (
+        MAX_ITEMS
+    )
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"*": [{"var": "data.n"}, 2]},
+        {"+": [{"var": "data.n"}, {"var": "data.n"}]},
+        {"-": [{"-": {"var": "data.n"}}, {"var": "data.n"}]},
+        {"percent": [{"var": "data.n"}, 1]},
+        {"sum": [[{"var": "data.n"}, 1]]},
+    ],
+)
+def test_integer_limit(node: Any) -> None:
+    """A produced integer lies within ±MAX_INT (2**53 - 1, what RFC 8785 can write)."""
+    assert MAX_INT == 2**53 - 1
+    err = limit_error(node, {"data": {"n": MAX_INT}})
+    assert (err.limit, err.bound) == ("integer", MAX_INT)
+    assert err.message == "the size of an integer exceeds the limit of 9007199254740991"
+
+
+def test_integer_limit_is_inclusive() -> None:
+    """±MAX_INT themselves are fine."""
+    assert ev({"+": [{"var": "data.n"}, 1]}, {"data": {"n": MAX_INT - 1}}) == MAX_INT
+    assert ev({"-": [{"var": "data.n"}, 1]}, {"data": {"n": -MAX_INT + 1}}) == -MAX_INT
+
+
+def test_repeated_squaring_is_refused_at_once() -> None:
+    """``x * x`` repeated stops at the integer limit, never building a huge integer."""
+    expr = compile_expr({"*": [{"var": "data.x"}, {"var": "data.x"}]}, "/x")
+    x = 3
+    with pytest.raises(ExprLimitError) as info:
+        for _ in range(22):
+            x = expr({"data": {"x": x}})
+    assert info.value.limit == "integer"
+    assert x == 3**32
+
+
+def test_non_finite_results_are_eval_errors() -> None:
+    """A float result that overflows to infinity is an ExprEvalError (not JSON)."""
+    err = eval_error({"*": [1e308, 10]})
+    assert not isinstance(err, ExprLimitError)
+    assert err.message == "the result inf is not a finite number"
+
+
+def test_integer_literal_out_of_range_is_a_syntax_error() -> None:
+    """An integer literal beyond ±MAX_INT is refused when the expression is compiled."""
+    err = syntax_error({"+": [1, 2**53]})
+    assert (err.code, err.pointer, err.value) == ("expr.number-too-large", "/x/+/1", 2**53)
+    assert err.message == "an integer literal lies within ±9007199254740991 (2**53 - 1)"
+
+
+def test_limit_error_is_an_eval_error() -> None:
+    """ExprLimitError is an ExprEvalError: callers that handle evaluation errors
+    handle it too."""
+    assert issubclass(ExprLimitError, ExprEvalError)
+
+
+def test_difference_spends_linearly_on_long_lists() -> None:
+    """``difference`` of two 20,000-item lists (scalars or objects) hashes instead of
+    comparing every pair: it spends one operation per JSON value of its lists, not
+    one per pair."""
+    a, b = list(range(20_000)), list(range(10_000, 30_000))
+    budget = Budget()
+    assert ev(
+        {"difference": [{"var": "data.a"}, {"var": "data.b"}]},
+        {"_budget": budget, "data": {"a": a, "b": b}},
+    ) == list(range(10_000))
+    assert MAX_OPERATIONS - budget.left == 6 + 40_000
+    budget = Budget(10 * MAX_OPERATIONS)
+    objs = ev(
+        {"difference": [{"var": "data.a"}, {"var": "data.b"}]},
+        {"_budget": budget, "data": {"a": [{"k": i} for i in a], "b": [{"k": i} for i in b]}},
+    )
+    assert objs == [{"k": i} for i in range(10_000)]
+    assert 10 * MAX_OPERATIONS - budget.left == 6 + 80_000  # two values an item
+
+
+@given(st.lists(json_values, max_size=8), st.lists(json_values, max_size=8))
+def test_difference_agrees_with_pairwise_equality(a: list[Any], b: list[Any]) -> None:
+    """``difference`` keeps exactly the items of the first list that ``==`` finds in
+    no item of the second, in order, duplicates kept."""
+    got = ev({"difference": [{"var": "data.a"}, {"var": "data.b"}]}, {"data": {"a": a, "b": b}})
+    assert got == [x for x in a if all(x != y for y in b)]
+
+
+def test_pluck_evaluates_its_key_once() -> None:
+    """``pluck`` evaluates its key expression once, not once per item."""
+    budget = Budget()
+    key = {"concat": ["a" * 500, ""]}  # 4 JSON values, and 5 for its text
+    ev({"pluck": [{"var": "data.xs"}, key]}, {"_budget": budget, "data": {"xs": [{}] * 100}})
+    assert MAX_OPERATIONS - budget.left == 4 + 4 + 5 + 100

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paketflow._calendar import Duration
 from paketflow._definition import (
@@ -19,6 +21,8 @@ from paketflow._definition import (
     canonical_hash,
     load_definition,
 )
+from paketflow._definition._semantic import MAX_WORKING_DAYS, _roots, _traps
+from paketflow._definition._strict_json import MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_POINTER_TEXT
 from paketflow._errors import DefinitionError, Problem
 
 
@@ -303,6 +307,113 @@ def test_non_string_keys_and_cycles_in_mappings() -> None:
     cyclic: dict[str, Any] = {}
     cyclic["d"] = cyclic
     assert [p.code for p in problems_of(cyclic)] == ["json.too-deep"]
+
+
+# -- size limits (docs/limits.md) ----------------------------------------------------
+
+TOO_MANY = (
+    "the document holds more than 50000 JSON values (counted as written out: a sub-tree "
+    "used in several places counts in each)"
+)
+
+
+def shared_guard(depth: int) -> dict[str, Any]:
+    """mini() with a guard of ``depth`` levels, each level the same dict twice."""
+    node: Any = {"==": [1, 1]}
+    for _ in range(depth):
+        node = {"and": [node, node]}
+    doc = mini()
+    doc["states"]["DRAF"]["on"]["ajukan"]["guards"][0]["if"] = node
+    return doc
+
+
+def test_size_limit_values() -> None:
+    """The documented definition size limits."""
+    assert (MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_POINTER_TEXT) == (
+        5 * 1024 * 1024,
+        64,
+        50_000,
+        50_000_000,
+    )
+
+
+def test_shared_sub_trees_are_counted_as_written_out() -> None:
+    """A mapping sharing one sub-tree at each of 20 levels (2**20 values written out)
+    is refused as too many values, before anything is copied or compiled."""
+    (p,) = problems_of(shared_guard(20))
+    assert (p.code, p.pointer, p.message) == ("json.too-many-nodes", "", TOO_MANY)
+    assert p.hint == "a process definition is far smaller; split it, or use shorter keys"
+
+
+def test_shared_sub_trees_within_the_limit_load() -> None:
+    """Sharing within the limit loads, as the same document written out would."""
+    doc = shared_guard(10)
+    loaded = load_definition(doc)
+    assert loaded.hash == load_definition(json.loads(json.dumps(doc))).hash
+
+
+def test_node_limit_in_json_text(tmp_path: Path) -> None:
+    """JSON text cannot share: the same guard written out (16 levels, 1.7 MB, within
+    the byte limit) is refused as too many values while it is being parsed."""
+    path = tmp_path / "shared.json"
+    path.write_text(json.dumps(shared_guard(16)), encoding="utf-8")
+    assert 1_000_000 < path.stat().st_size < MAX_BYTES
+    (p,) = problems_of(path)
+    assert (p.code, p.message) == ("json.too-many-nodes", TOO_MANY)
+
+
+def test_node_limit_is_exact() -> None:
+    """MAX_NODES values load as far as size goes; one more is refused."""
+    doc = mini()
+    base = sum(1 for _ in _values(doc))
+    doc["x-pad"] = [0] * (MAX_NODES - base - 1)
+    assert sum(1 for _ in _values(doc)) == MAX_NODES
+    assert all(p.code != "json.too-many-nodes" for p in problems_of(doc))
+    doc["x-pad"].append(0)
+    assert [p.code for p in problems_of(doc)] == ["json.too-many-nodes"]
+
+
+def _values(node: Any) -> Any:
+    yield node
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _values(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _values(v)
+
+
+def test_text_limit_of_a_mapping() -> None:
+    """A mapping holding more than MAX_BYTES characters of strings and keys is refused
+    like a file over MAX_BYTES bytes."""
+    doc = mini()
+    doc["description"] = "x" * MAX_BYTES
+    (p,) = problems_of(doc)
+    assert (p.code, p.pointer) == ("json.too-large", "")
+    assert p.message == "the document holds more than 5242880 characters of text"
+
+
+def test_pointer_text_limit() -> None:
+    """Values under a very long key each carry it in their pointer: when all pointers
+    together pass MAX_POINTER_TEXT characters the document is refused."""
+    doc = mini()
+    doc["x" * 60_000] = [0] * 1_000
+    (p,) = problems_of(doc)
+    assert (p.code, p.pointer) == ("json.too-many-nodes", "")
+    assert p.message == (
+        "the JSON Pointers of the document's values exceed 50000000 characters (counted as "
+        "written out: a sub-tree used in several places counts in each)"
+    )
+
+
+def test_json_patch_copies_cannot_double_the_document() -> None:
+    """Each jsonPatch ``copy`` may double the document: 30 of them are refused at the
+    first that passes the value limit, without building the copies."""
+    ops = [{"op": "copy", "from": "/states/DRAF", "path": f"/states/DRAF/x-{i}"} for i in range(30)]
+    (p,) = problems_of(variant(jsonPatch=ops), base=mini())
+    assert p.code == "json.too-many-nodes"
+    assert p.pointer.startswith("/jsonPatch/")
+    assert int(p.pointer.split("/")[2]) < 20
 
 
 # -- schema ---------------------------------------------------------------------------
@@ -838,3 +949,90 @@ def test_input_mapping_is_not_modified() -> None:
     load_definition(variant(patch={"states": {"DRAF": {"labels": {"en": "X"}}}}), base=doc)
     load_definition(doc)
     assert doc == before
+
+
+# -- graph checks are linear ------------------------------------------------------------
+
+
+def _naive_reach(s: str, edges: dict[str, list[str]], members: set[str]) -> set[str]:
+    seen, todo = {s}, [s]
+    while todo:
+        for n in edges.get(todo.pop(), ()):
+            if n in members and n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
+graphs = st.integers(1, 8).flatmap(
+    lambda n: st.tuples(
+        st.just([f"S{i}" for i in range(n)]),
+        st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=3 * n),
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(graphs)
+def test_graph_components_match_the_quadratic_definition(graph: Any) -> None:
+    """The linear (strongly connected components) roots and traps are the quadratic
+    definition: roots are the first states of components nothing else in the group
+    enters, with every group state they reach; traps are components nothing leaves,
+    with every group state that leads into them."""
+    group, pairs = graph
+    edges: dict[str, list[str]] = {s: [] for s in group}
+    for a, b in pairs:
+        if a < len(group):
+            edges[group[a]].append(f"S{b}")  # S{len} lies outside the group
+    members = set(group)
+    within = {s: _naive_reach(s, edges, members) for s in group}
+    roots, traps = [], []
+    done: set[str] = set()
+    for s in group:
+        comp = [o for o in group if o in within[s] and s in within[o]]
+        if comp[0] != s:
+            continue
+        if not any(s in within[o] and o not in within[s] for o in group):
+            roots.append((s, [o for o in group if o in within[s] and o != s]))
+        if all(s in within[o] for o in within[s]):
+            leading = [o for o in group if o not in comp and within[o] & set(comp)]
+            traps.append((s, comp, leading))
+        done |= set(comp)
+    assert _roots(group, edges) == roots
+    assert _traps(group, edges) == traps
+
+
+def test_graph_checks_list_at_most_fifty_states() -> None:
+    """A state leading into a long chain of unreachable states names the first 50 of
+    them and then '…' (the check stays linear in the number of states)."""
+    doc = mini()
+    chain = [f"X{i:03d}" for i in range(60)]
+    for i, sid in enumerate(chain):
+        nxt = chain[i + 1] if i + 1 < len(chain) else "SELESAI"
+        doc["events"]["maju"] = {"labels": L("Next")}
+        doc["states"][sid] = {
+            "labels": L(sid),
+            "on": {"maju": {"roles": ["LURAH"], "target": nxt}},
+        }
+    (p,) = problems_of(doc)
+    assert p.code == "graph.unreachable"
+    assert p.message.endswith(", ".join(chain[1:51]) + ", …")
+
+
+def test_working_days_limit() -> None:
+    """A deadline of more working days than MAX_WORKING_DAYS is refused at load
+    (arming it would count the days one by one, for centuries)."""
+    assert MAX_WORKING_DAYS == 2_500
+    doc = mini()
+    tier = doc["states"]["DRAF"]["deadlines"]["TM"]["escalations"]["t2"]
+    tier["after"]["workingDays"] = MAX_WORKING_DAYS
+    load_definition(doc)
+    tier["after"]["workingDays"] = 10**9
+    (p,) = problems_of(doc)
+    assert (p.code, p.pointer, p.value) == (
+        "deadline.too-long",
+        "/states/DRAF/deadlines/TM/escalations/t2/after/workingDays",
+        10**9,
+    )
+    assert p.message == "1000000000 working days is more than the limit of 2500"
+    assert p.hint == "use a shorter deadline, or an absolute date from the data"

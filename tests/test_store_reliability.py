@@ -15,6 +15,7 @@ docs/storage.md.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +113,7 @@ def writer(url: str, worker: int, commands: int, ids: list[str], log: str, resen
     database (``StoreError``) it re-sends the same key until it is acknowledged."""
     rng = random.Random(worker)
     engine = counter_engine(url)
-    with open(log, "a", encoding="utf-8") as out:
+    with open(log, "a", encoding="utf-8") as out, _reported(out):
         for i in range(commands):
             iid = ids[rng.randrange(2)] if rng.random() < 0.5 else rng.choice(ids)
             key = f"w{worker}-{i}"
@@ -134,6 +136,18 @@ def writer(url: str, worker: int, commands: int, ids: list[str], log: str, resen
                     time.sleep(0.2)
             out.write(f"ack {key} {iid}\n")
             out.flush()
+
+
+@contextlib.contextmanager
+def _reported(out: Any) -> Iterator[None]:
+    """Write an unexpected exception of a child to its log (pytest does not show a
+    child's stderr), then re-raise it."""
+    try:
+        yield
+    except BaseException as exc:
+        out.write(f"crash {type(exc).__name__}: {exc}\n")
+        out.flush()
+        raise
 
 
 def read_log(log: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -181,7 +195,9 @@ def run_writers(url: str, tmp: Path, processes: int, commands: int, ids: list[st
         child.start()
     for child in children:
         child.join(timeout=600)
-        assert child.exitcode == 0
+    crashes = [line for line in log.read_text().splitlines() if line.startswith("crash ")]
+    assert crashes == []
+    assert [c.exitcode for c in children] == [0] * processes
     _, acked = read_log(log)
     assert len(acked) == processes * commands
     per = check_integrity(url, ids, acked)
@@ -285,7 +301,9 @@ def test_postgres_immediate_stop_under_load(pg_url: str, tmp_path: Path) -> None
     subprocess.run(["pg_ctlcluster", "15", "main", "start"], check=True)
     for child in children:
         child.join(timeout=600)
-        assert child.exitcode == 0
+    crashes = [line for line in log.read_text().splitlines() if line.startswith("crash ")]
+    assert crashes == []
+    assert [c.exitcode for c in children] == [0] * 4
     _, acked = read_log(log)
     lines = log.read_text(encoding="utf-8").splitlines()
     assert any(line.startswith("lost ") for line in lines)  # the stop did hit the writers

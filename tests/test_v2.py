@@ -345,6 +345,22 @@ def test_fragment_blow_up_is_bounded() -> None:
     assert str(MAX_NODES) in got[0].message
 
 
+def test_named_expression_blow_up_is_bounded() -> None:
+    """Named CEL expressions that each use the next one twice (20 levels: 2**20 copies
+    written out) stop at MAX_NODES with one problem, instead of copying for minutes."""
+    doc = doc2()
+    for i in range(20):
+        doc["$defs"][f"e{i}"] = f"defs.e{i + 1} && defs.e{i + 1}"
+    doc["$defs"]["e20"] = "1 == 1"
+    doc["states"]["WORK"]["states"]["DRAFT"]["on"]["submit"]["guards"][0]["if"] = "defs.e0"
+    got = problems(doc)
+    assert [p.code for p in got] == ["fragment.too-large"]
+    assert got[0].pointer.startswith("/$defs/e")
+    assert got[0].message == (
+        f"expanding named expressions produces more than {MAX_NODES} JSON values"
+    )
+
+
 # --------------------------------------------------------------------------- variants
 
 

@@ -52,6 +52,7 @@ BUILTIN_CATEGORIES: Mapping[str, Category] = {
     "ERR_SKENARIO": "state",
     "ERR_DATA_TIDAK_VALID": "data",
     "ERR_EKSPRESI": "data",
+    "ERR_BATAS_EVALUASI": "data",  # the data makes the rules too costly to evaluate
 }
 
 

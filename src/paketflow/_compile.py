@@ -33,6 +33,7 @@ from jsonschema import Draft202012Validator
 from transitions import Machine, State
 
 from paketflow._calendar import WorkingCalendar, zone
+from paketflow._definition._payload import payload_validator
 from paketflow._definition.model import Deadline, ProcessDefinition
 from paketflow._expr import Expr
 from paketflow._fastschema import fast_predicate
@@ -123,7 +124,7 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
                     }
                 )
             if tr.data_schema is not None:
-                validators[(state.id, event)] = Draft202012Validator(dict(tr.data_schema))
+                validators[(state.id, event)] = payload_validator(tr.data_schema)
                 check = fast_predicate(tr.data_schema)
                 if check is not None:
                     fast[(state.id, event)] = check
@@ -158,9 +159,7 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
         for cid, spec in definition.calendars.items()
     }
     data_validator = (
-        Draft202012Validator(dict(definition.data_schema))
-        if definition.data_schema is not None
-        else None
+        payload_validator(definition.data_schema) if definition.data_schema is not None else None
     )
     return CompiledProcess(
         definition=definition,

@@ -18,11 +18,23 @@ Operators (see docs/definition-language.md for examples):
 (the command time, ISO 8601), ``today`` (its local date), ``state``, ``flags``,
 ``sets`` (person sets), ``signers`` (signatures of this visit) and ``deadlines``
 (armed deadline id → due instant).
+
+Cost is bounded per command (docs/limits.md): every evaluation spends from a
+:class:`Budget` found in the scope under ``"_budget"`` (the engine puts one fresh
+budget in the scope of each command, shared by its guards and effects; a scope without
+one gets a fresh budget per call). Each JSON value of an evaluated expression costs one
+operation, as does each list item or object member an operator walks (every JSON value
+of both lists for ``difference``) and each ``TEXT_PER_OPERATION`` characters of text
+``concat`` builds or ``in`` searches; each day ``workingDaysBetween`` counts costs
+``DAY_OPERATIONS``. A produced string holds at most ``MAX_TEXT`` characters, a produced list at
+most ``MAX_ITEMS`` items and a produced integer lies within ``±MAX_INT`` (the integers
+RFC 8785 can write). Going beyond any of these raises :class:`ExprLimitError`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -30,9 +42,17 @@ from typing import Any, Protocol
 import attrs
 
 __all__ = [
+    "DAY_OPERATIONS",
+    "MAX_INT",
+    "MAX_ITEMS",
+    "MAX_OPERATIONS",
+    "MAX_TEXT",
     "ROOTS",
+    "TEXT_PER_OPERATION",
+    "Budget",
     "Expr",
     "ExprEvalError",
+    "ExprLimitError",
     "ExprSyntaxError",
     "PathSegment",
     "compile_expr",
@@ -43,6 +63,18 @@ __all__ = [
 ROOTS = frozenset(
     {"data", "event", "actor", "at", "today", "state", "flags", "sets", "signers", "deadlines"}
 )
+
+# The per-command evaluation limits (docs/limits.md; tests/test_docs.py keeps the table
+# there equal to these). 100,000 operations is about 50 ms of the slowest operators and
+# several hundred times what the PAKET definition spends on its busiest command; 1 MiB
+# of text and 100,000 list items are far beyond any label, note or ledger a procedure
+# keeps; ±(2**53 - 1) are the integers every JSON reader (I-JSON, RFC 8785) agrees on.
+MAX_OPERATIONS = 100_000
+MAX_TEXT = 1_048_576
+MAX_ITEMS = 100_000
+MAX_INT = 2**53 - 1
+TEXT_PER_OPERATION = 100
+DAY_OPERATIONS = 10  # a calendar day counted by workingDaysBetween (and its year's holidays)
 
 Scope = Mapping[str, Any]
 Fn = Callable[[Scope], Any]
@@ -73,15 +105,59 @@ class ExprEvalError(Exception):
         self.message = message
 
 
+class ExprLimitError(ExprEvalError):
+    """An evaluation went beyond a per-command limit. ``limit`` names it
+    (``"operations"``, ``"text"``, ``"items"`` or ``"integer"``) and ``bound`` is its
+    value."""
+
+    def __init__(self, pointer: str, limit: str, bound: int) -> None:
+        super().__init__(pointer, f"{_LIMIT_TEXT[limit]} exceeds the limit of {bound}")
+        self.limit = limit
+        self.bound = bound
+
+
+_LIMIT_TEXT = {
+    "operations": "the number of operations",
+    "text": "the length of a text",
+    "items": "the length of a list",
+    "integer": "the size of an integer",
+}
+
+
+class Budget:
+    """The operations one command may still spend on evaluating expressions."""
+
+    __slots__ = ("left", "total")
+
+    def __init__(self, operations: int = MAX_OPERATIONS) -> None:
+        self.left = operations
+        self.total = operations
+
+    def spend(self, n: int, pointer: str) -> None:
+        """Spend ``n`` operations; raise :class:`ExprLimitError` when none are left."""
+        self.left -= n
+        if self.left < 0:
+            raise ExprLimitError(pointer, "operations", self.total)
+
+
 @attrs.frozen
 class Expr:
-    """A compiled expression: ``expr(scope)`` evaluates it."""
+    """A compiled expression: ``expr(scope)`` evaluates it, spending ``size``
+    operations (its node count) and what its operators walk from the scope's budget."""
 
     raw: Any = attrs.field(eq=True)
     pointer: str = attrs.field(eq=False)
     fn: Fn = attrs.field(eq=False, repr=False)
+    size: int = attrs.field(default=1, eq=False, repr=False)
 
     def __call__(self, scope: Scope) -> Any:
+        budget = scope.get("_budget")
+        if budget is None:
+            budget = Budget()
+            scope = {**scope, "_budget": budget}
+        budget.left -= self.size
+        if budget.left < 0:
+            raise ExprLimitError(self.pointer, "operations", budget.total)
         try:
             return self.fn(scope)
         except ExprEvalError:
@@ -121,6 +197,44 @@ def _list(v: Any, ptr: str, op: str) -> list[Any]:
     return list(v)
 
 
+def _walk(s: Scope, v: list[Any], ptr: str) -> list[Any]:
+    """Charge walking the items of ``v`` to the budget of ``s``; return ``v``."""
+    s["_budget"].spend(len(v), ptr)
+    return v
+
+
+def _result(r: int | float, ptr: str) -> int | float:
+    """``r`` when it is a bounded integer or a finite float."""
+    if type(r) is int:
+        if -MAX_INT <= r <= MAX_INT:
+            return r
+        raise ExprLimitError(ptr, "integer", MAX_INT)
+    if math.isfinite(r):
+        return r
+    raise ExprEvalError(ptr, f"the result {r!r} is not a finite number")
+
+
+def _items(out: list[Any], ptr: str) -> list[Any]:
+    if len(out) > MAX_ITEMS:
+        raise ExprLimitError(ptr, "items", MAX_ITEMS)
+    return out
+
+
+_LIST = object()  # tags the hash key of a list, so it never equals a scalar's
+_MAP = object()
+
+
+def _key(v: Any) -> Any:
+    """A hashable key equal for values ``==`` finds equal (scalars are their own key;
+    lists and objects are keyed by their items), so membership tests hash instead of
+    comparing every pair."""
+    if isinstance(v, list | tuple):
+        return (_LIST, tuple(_key(x) for x in v))
+    if isinstance(v, Mapping):
+        return (_MAP, frozenset((k, _key(x)) for k, x in v.items()))
+    return v
+
+
 _ORDER: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt,
     "<=": operator.le,
@@ -139,6 +253,7 @@ def _cmp(op: str, a: Any, b: Any, ptr: str) -> bool:
 
 
 _NUMBER = (int, float)
+_CONTAINERS = (list, tuple, dict)
 
 
 def _lookup(value: Any, seg: Any) -> Any:
@@ -196,11 +311,25 @@ OPERATORS = frozenset(_ARITY) | {"var", "object"}
 def compile_expr(node: Any, pointer: str = "") -> Expr:
     """Compile a JSON expression. Raise :class:`ExprSyntaxError` when malformed."""
     try:
-        return Expr(node, pointer, _compile(node, pointer))
+        return Expr(node, pointer, _compile(node, pointer), _size(node))
     except RecursionError:
         raise ExprSyntaxError(
             "expr.too-deep", pointer, "the expression is nested too deeply", None
         ) from None
+
+
+def _size(node: Any) -> int:
+    """The number of JSON nodes of ``node`` (iterative)."""
+    n = 0
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        n += 1
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return n
 
 
 def compile_path(node: Any, pointer: str) -> tuple[PathSegment, ...]:
@@ -234,6 +363,13 @@ def compile_path(node: Any, pointer: str) -> tuple[PathSegment, ...]:
 
 def _compile(node: Any, ptr: str) -> Fn:
     if node is None or isinstance(node, bool | int | float | str):
+        if type(node) is int and not -MAX_INT <= node <= MAX_INT:
+            raise ExprSyntaxError(
+                "expr.number-too-large",
+                ptr,
+                f"an integer literal lies within ±{MAX_INT} (2**53 - 1)",
+                node,
+            )
         value = node
         return lambda _s: value
     if isinstance(node, list):
@@ -331,12 +467,17 @@ def _compile_var(arg: Any, p: str) -> Fn:
 
 
 def _build(op: str, fs: list[Fn], p: str) -> Fn:
-    if op == "==":
+    if op in ("==", "!="):
         a, b = fs
-        return lambda s: a(s) == b(s)
-    if op == "!=":
-        a, b = fs
-        return lambda s: a(s) != b(s)
+        same = op == "=="
+
+        def equal(s: Scope) -> bool:
+            x, y = a(s), b(s)
+            if type(x) in _CONTAINERS:  # comparing walks the items
+                s["_budget"].spend(len(x), p)
+            return bool(x == y) if same else bool(x != y)
+
+        return equal
     if op in ("<", "<=", ">", ">="):
         a, b = fs
         return lambda s: _cmp(op, a(s), b(s), p)
@@ -351,19 +492,19 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
         c, a, b = fs
         return lambda s: a(s) if c(s) else b(s)
     if op == "+":
-        return lambda s: sum(_num(f(s), p, op) for f in fs)
+        return lambda s: _result(sum(_num(f(s), p, op) for f in fs), p)
     if op == "-":
         if len(fs) == 1:
             (a,) = fs
-            return lambda s: -_num(a(s), p, op)
+            return lambda s: _result(-_num(a(s), p, op), p)
         a, b = fs
-        return lambda s: _num(a(s), p, op) - _num(b(s), p, op)
+        return lambda s: _result(_num(a(s), p, op) - _num(b(s), p, op), p)
     if op == "*":
 
         def mul(s: Scope) -> int | float:
             r: int | float = 1
-            for f in fs:
-                r *= _num(f(s), p, op)
+            for f in fs:  # bounded at every step: no huge intermediate value
+                r = _result(r * _num(f(s), p, op), p)
             return r
 
         return mul
@@ -375,21 +516,20 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
             x, y = _num(a(s), p, op), _num(b(s), p, op)
             if y == 0:
                 raise ExprEvalError(p, f"'{op}' by zero")
-            return int((x * scale) // y)
+            return int(_result((x * scale) // y, p))
 
         return div
     if op in ("min", "max", "sum"):
         pick = {"min": min, "max": max, "sum": sum}[op]
 
         def agg(s: Scope) -> Any:
-            vals = fs[0](s) if len(fs) == 1 else [f(s) for f in fs]
-            vals = _list(vals, p, op) if len(fs) == 1 else vals
+            vals = _walk(s, _list(fs[0](s), p, op), p) if len(fs) == 1 else [f(s) for f in fs]
             nums = [_num(v, p, op) for v in vals]
             if not nums:
                 if op == "sum":
                     return 0
                 raise ExprEvalError(p, f"'{op}' of an empty list")
-            return pick(nums)  # type: ignore[operator]
+            return _result(pick(nums), p)  # type: ignore[operator]
 
         return agg
     if op == "len":
@@ -413,9 +553,11 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
                 return False
             if isinstance(hay, str):
                 needle = a(s)
+                s["_budget"].spend(len(hay) // TEXT_PER_OPERATION, p)
                 return isinstance(needle, str) and needle in hay
             if isinstance(hay, list | tuple):
-                return a(s) in hay
+                s["_budget"].spend(len(hay), p)
+                return a(s) in hay  # one linear pass
             if isinstance(hay, Mapping | frozenset | set):
                 needle = a(s)
                 try:
@@ -427,21 +569,36 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
         return contains
     if op == "pluck":
         a, b = fs
-        return lambda s: [_lookup(x, b(s)) for x in _list(a(s) or [], p, op)]
+
+        def pluck(s: Scope) -> list[Any]:
+            items, key = _walk(s, _list(a(s) or [], p, op), p), b(s)  # the key once
+            return _items([_lookup(x, key) for x in items], p)
+
+        return pluck
     if op == "where":
         a, b, c = fs
 
         def where(s: Scope) -> list[Any]:
-            key, want = b(s), c(s)
-            return [x for x in _list(a(s) or [], p, op) if _lookup(x, key) == want]
+            items, key, want = _walk(s, _list(a(s) or [], p, op), p), b(s), c(s)
+            if type(want) in _CONTAINERS:
+                s["_budget"].spend(len(items) * len(want), p)
+            return _items([x for x in items if _lookup(x, key) == want], p)
 
         return where
     if op == "difference":
         a, b = fs
 
         def diff(s: Scope) -> list[Any]:
-            other = _list(b(s) or [], p, op)
-            return [x for x in _list(a(s) or [], p, op) if x not in other]
+            # linear: hash keys instead of a scan of ``other`` for each item
+            other, items = _list(b(s) or [], p, op), _list(a(s) or [], p, op)
+            # one per JSON value of both lists: keying an object walks all of it
+            s["_budget"].spend(_size(other) + _size(items) - 2, p)
+            try:
+                drop = set(map(_key, other))
+                return _items([x for x in items if _key(x) not in drop], p)
+            except TypeError:  # an item that is not JSON (cannot be keyed): pairwise
+                s["_budget"].spend(len(items) * len(other), p)
+                return _items([x for x in items if x not in other], p)
 
         return diff
     if op == "coalesce":
@@ -466,11 +623,22 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
                 return []
             if not isinstance(v, Mapping):
                 raise ExprEvalError(p, f"'keys' needs an object, got {v!r}")
-            return list(v)
+            return _items(_walk(s, list(v), p), p)
 
         return keys
     if op == "concat":
-        return lambda s: "".join("" if v is None else str(v) for v in (f(s) for f in fs))
+
+        def concat(s: Scope) -> str:
+            parts = [
+                "" if v is None else v if type(v) is str else str(v) for v in (f(s) for f in fs)
+            ]
+            size = sum(map(len, parts))
+            if size > MAX_TEXT:
+                raise ExprLimitError(p, "text", MAX_TEXT)
+            s["_budget"].spend(size // TEXT_PER_OPERATION, p)
+            return "".join(parts)
+
+        return concat
     if op == "date":
         (a,) = fs
         return lambda s: _date(a(s), s, p).isoformat()
@@ -489,7 +657,9 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
         cal = cals.get(name) if isinstance(name, str) else None
         if cal is None:
             raise ExprEvalError(p, f"no calendar {name!r} in this definition")
-        result: int = cal.working_days_between(_date(a(s), s, p), _date(b(s), s, p))
+        start, end = _date(a(s), s, p), _date(b(s), s, p)
+        s["_budget"].spend(abs((end - start).days) * DAY_OPERATIONS, p)  # counted day by day
+        result: int = cal.working_days_between(start, end)
         return result
 
     return working

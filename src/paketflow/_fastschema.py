@@ -4,7 +4,8 @@ Payload schemas are checked on every command. ``jsonschema`` costs about 8 µs e
 ``{"type": "object", "required": ["amount"]}``, a third of a command. This module
 compiles the common subset (``type``, ``required``, ``properties``,
 ``additionalProperties`` as a boolean, ``enum``, ``const``, numeric and length bounds,
-``items``, ``minItems``/``maxItems``, and the annotations ``title``, ``description``,
+``items``, ``minItems``/``maxItems``, ``pattern`` (matched by RE2, like the
+jsonschema validator of payload schemas), and the annotations ``title``, ``description``,
 ``$comment``, ``format``, ``default``, ``examples``) into a plain predicate. A schema
 using anything else gets no predicate. The engine asks the predicate first and, only
 when it says "not valid" (or there is none), asks ``jsonschema`` for the errors, so
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from paketflow._definition._payload import regex
 from paketflow._json import FrozenDict, FrozenList
 
 __all__ = ["fast_predicate"]
@@ -40,6 +42,7 @@ _SUPPORTED = _ANNOTATIONS | {
     "items",
     "minItems",
     "maxItems",
+    "pattern",
 }
 
 
@@ -120,6 +123,11 @@ def fast_predicate(schema: Any) -> Check | None:
             if type(n) is not int:
                 return None
             checks.append(_length(kind, n, key.startswith("min")))
+    if "pattern" in schema:
+        if not isinstance(schema["pattern"], str):
+            return None
+        search = regex(schema["pattern"]).search
+        checks.append(lambda v: type(v) is not str or search(v) is not None)
     if "items" in schema:
         item = fast_predicate(schema["items"])
         if item is None:

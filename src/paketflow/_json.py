@@ -38,12 +38,14 @@ __all__ = [
     "FrozenList",
     "JSONValueError",
     "PatchFailed",
+    "PointerNotFound",
     "apply_patch_op",
     "canonical",
     "check",
     "freeze",
     "parse_pointer",
     "pointer",
+    "resolve_pointer",
     "thaw",
 ]
 
@@ -319,6 +321,18 @@ def canonical(value: Any) -> bytes:
 def pointer(parts: Iterable[str | int]) -> str:
     """The RFC 6901 JSON Pointer of ``parts`` (``["a", "b/c", 0]`` → ``/a/b~1c/0``)."""
     return "".join("/" + jsonpointer.escape(str(p)) for p in parts)
+
+
+class PointerNotFound(Exception):
+    """Internal: a JSON Pointer names nothing in the document (or is malformed)."""
+
+
+def resolve_pointer(doc: Any, text: str) -> Any:
+    """The value at the RFC 6901 JSON Pointer ``text`` (via ``jsonpointer``)."""
+    try:
+        return jsonpointer.resolve_pointer(doc, text)
+    except jsonpointer.JsonPointerException as exc:
+        raise PointerNotFound(str(exc)) from None
 
 
 def parse_pointer(text: str) -> Sequence[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from paketflow._json import PatchFailed, apply_patch_op
+from paketflow._json import PatchFailed, PointerNotFound, apply_patch_op, resolve_pointer
 
 
 class PatchError(Exception):
@@ -30,6 +30,15 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def get(doc: Any, pointer: str) -> Any:
+    """The value at ``pointer`` (RFC 6901, via ``jsonpointer``); :class:`PatchError`
+    when it does not exist."""
+    try:
+        return resolve_pointer(doc, pointer)
+    except PointerNotFound as exc:
+        raise PatchError("variant.patch-failed", f"{pointer!r}: {exc}") from None
 
 
 def apply_op(doc: Any, op: dict[str, Any]) -> Any:

@@ -20,11 +20,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from paketflow._calendar import Duration, parse_duration
 from paketflow._cel import expand
+from paketflow._definition._payload import schema_problems
 from paketflow._definition._strict_json import esc
 from paketflow._errors import Problem, problem_value
 from paketflow._expr import Expr, ExprSyntaxError, PathSegment, compile_expr, compile_path
@@ -39,6 +37,7 @@ BUILTIN_MESSAGES = frozenset(
         "ERR_STATUS_AKHIR",
         "ERR_DATA_TIDAK_VALID",
         "ERR_EKSPRESI",
+        "ERR_BATAS_EVALUASI",
         "ERR_TIDAK_ADA_TANDA_TANGAN",
         "ERR_SUDAH_MENANDATANGANI",
         "ERR_SLOT_PENUH",
@@ -52,6 +51,7 @@ BUILTIN_MESSAGES = frozenset(
 )
 
 _EXPR_HINT = "see Expressions in docs/definition-language.md"
+MAX_WORKING_DAYS = 2_500  # about ten years: arming a deadline counts them day by day
 
 
 def ptr(*parts: str | int) -> str:
@@ -134,6 +134,17 @@ class Checker:
             self.duration(node, pointer)
         else:
             self.ref("calendar", node["calendar"], self.calendars, f"{pointer}/calendar")
+            self.working_days(node["workingDays"], f"{pointer}/workingDays")
+
+    def working_days(self, n: int, pointer: str) -> None:
+        if n > MAX_WORKING_DAYS:  # counted day by day when a deadline is armed
+            self.add(
+                "deadline.too-long",
+                pointer,
+                f"{n} working days is more than the limit of {MAX_WORKING_DAYS}",
+                "use a shorter deadline, or an absolute date from the data",
+                n,
+            )
 
     def labels(self, node: Mapping[str, str] | None, pointer: str) -> None:
         if node is None:
@@ -162,17 +173,8 @@ class Checker:
 
     def data_schema(self, node: Any, pointer: str) -> None:
         try:
-            Draft202012Validator.check_schema(node)
-        except SchemaError as exc:
-            where = "".join(f"/{esc(str(p))}" for p in exc.path)
-            self.add(
-                "data.invalid-schema",
-                pointer + where,
-                f"not a valid JSON Schema (2020-12): {exc.message}"[:300],
-                "fix the schema of the data",
-                None,
-            )
-        except Exception as exc:  # e.g. a regex the engine cannot compile
+            self.problems.extend(schema_problems(node, pointer, self.file))
+        except Exception as exc:  # e.g. a schema jsonschema itself cannot handle
             self.add(
                 "data.invalid-schema",
                 pointer,
@@ -333,6 +335,7 @@ class Checker:
             self.duration(due["duration"], f"{base}/due/duration")
         elif "workingDays" in due:
             self.ref("calendar", due["calendar"], self.calendars, f"{base}/due/calendar")
+            self.working_days(due["workingDays"], f"{base}/due/workingDays")
         else:
             self.expr(due["date"], f"{base}/due/date")
         if "scope" in deadline:
@@ -459,9 +462,7 @@ class Checker:
         for src, targets in self.edges.items():
             for dst in targets:
                 reverse[dst].append(src)
-        good: set[str] = set()
-        for f in finals:
-            good |= _closure(f, reverse, set(order))
+        good = _closure(finals, reverse, set(order))
         stuck = [s for s in order if s in reach and s not in good]
         for trap, members, leading in _traps(stuck, self.edges):
             if len(members) > 1:
@@ -488,9 +489,13 @@ def _val(value: Any) -> Any:
     return problem_value(value)
 
 
-def _closure(start: str, edges: Mapping[str, list[str]], allowed: set[str]) -> set[str]:
-    seen = {start} if start in allowed else set()
-    todo = list(seen)
+def _closure(
+    start: str | Iterable[str], edges: Mapping[str, list[str]], allowed: set[str]
+) -> set[str]:
+    """The states of ``allowed`` reachable from ``start`` (one state or several)."""
+    todo = [start] if isinstance(start, str) else list(start)
+    todo = [s for s in todo if s in allowed]
+    seen = set(todo)
     while todo:
         for nxt in edges.get(todo.pop(), ()):
             if nxt in allowed and nxt not in seen:
@@ -499,23 +504,109 @@ def _closure(start: str, edges: Mapping[str, list[str]], allowed: set[str]) -> s
     return seen
 
 
+# The graph checks run in time linear in the states and transitions (strongly
+# connected components, Tarjan): a definition of thousands of states must not take
+# quadratic time. A message lists at most this many related states, then "…".
+_LISTED = 50
+
+
+def _components(group: list[str], edges: Mapping[str, list[str]]) -> dict[str, int]:
+    """The strongly connected component of each state of ``group`` (edges leaving the
+    group are ignored), numbered in reverse topological order. Iterative Tarjan."""
+    members = set(group)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    comp: dict[str, int] = {}
+    stack: list[str] = []
+    count = 0
+    for root in group:
+        if root in index:
+            continue
+        work = [(root, iter(edges.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, successors = work[-1]
+            advanced = False
+            for nxt in successors:
+                if nxt not in members:
+                    continue
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    work.append((nxt, iter(edges.get(nxt, ()))))
+                    advanced = True
+                    break
+                if nxt not in comp:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                while True:
+                    top = stack.pop()
+                    comp[top] = count
+                    if top == node:
+                        break
+                count += 1
+    return comp
+
+
+def _listed(
+    starts: list[str], edges: Mapping[str, list[str]], allowed: set[str], order: dict[str, int]
+) -> list[str]:
+    """States of ``allowed`` reachable from ``starts`` (not counting them), in
+    document order; at most ``_LISTED`` of them are searched for, then "…"."""
+    seen = set(starts)
+    found: list[str] = []
+    todo = list(starts)
+    while todo and len(found) <= _LISTED:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt in allowed and nxt not in seen:
+                seen.add(nxt)
+                found.append(nxt)
+                todo.append(nxt)
+    found.sort(key=order.__getitem__)
+    return [*found[:_LISTED], "…"] if len(found) > _LISTED else found
+
+
+def _condensed(
+    group: list[str], edges: Mapping[str, list[str]]
+) -> tuple[dict[int, list[str]], set[int], set[int]]:
+    """The components of ``group`` (members in document order) and which of them
+    have an edge into them / out of them from another component of the group."""
+    comp = _components(group, edges)
+    members: dict[int, list[str]] = {}
+    for s in group:
+        members.setdefault(comp[s], []).append(s)
+    entered: set[int] = set()
+    left: set[int] = set()
+    for s in group:
+        for nxt in edges.get(s, ()):
+            if nxt in comp and comp[nxt] != comp[s]:
+                entered.add(comp[nxt])
+                left.add(comp[s])
+    return members, entered, left
+
+
 def _roots(group: list[str], edges: Mapping[str, list[str]]) -> list[tuple[str, list[str]]]:
     """States of ``group`` through which the rest of the group is entered: one per
-    source component (no incoming edge from elsewhere in the group)."""
-    members = set(group)
-    within = {s: _closure(s, edges, members) for s in group}
-    result: list[tuple[str, list[str]]] = []
-    done: set[str] = set()
-    for s in group:
-        if s in done:
-            continue
-        entered_from_outside = any(s in within[o] and o not in within[s] for o in group if o != s)
-        if entered_from_outside:
-            continue
-        component = {o for o in within[s] if s in within[o]}
-        done |= component
-        rest = [o for o in group if o in within[s] and o != s]
-        result.append((s, rest))
+    source component (no incoming edge from elsewhere in the group), with the states
+    of the group reachable from it."""
+    members, entered, _ = _condensed(group, edges)
+    allowed = set(group)
+    order = {s: i for i, s in enumerate(group)}
+    result = [
+        (states[0], _listed(states, edges, allowed, order) + states[1:])
+        for c, states in members.items()
+        if c not in entered
+    ]
+    for _, rest in result:
+        rest.sort(key=lambda s: order.get(s, len(order)))
+    result.sort(key=lambda r: order[r[0]])
     return result
 
 
@@ -523,24 +614,19 @@ def _traps(
     group: list[str], edges: Mapping[str, list[str]]
 ) -> list[tuple[str, list[str], list[str]]]:
     """Sink components of ``group`` (closed under successors): (first state, its
-    members, the other states of the group that lead only into it)."""
-    members = set(group)
-    within = {s: _closure(s, edges, members) for s in group}
-    result: list[tuple[str, list[str], list[str]]] = []
-    done: set[str] = set()
+    members, the other states of the group that lead into it)."""
+    members, _, left = _condensed(group, edges)
+    allowed = set(group)
+    order = {s: i for i, s in enumerate(group)}
+    reverse: dict[str, list[str]] = {s: [] for s in group}
     for s in group:
-        if s in done:
-            continue
-        if any(s not in within[o] for o in within[s]):
-            continue  # s leads somewhere it cannot come back from: not a sink component
-        component = [o for o in group if o in within[s]]
-        done |= set(component)
-        leading = [
-            o
-            for o in group
-            if o not in component
-            and within[o] & set(component)
-            and all(x in component or x in within[o] for x in within[o])
-        ]
-        result.append((s, component, leading))
+        for nxt in edges.get(s, ()):
+            if nxt in reverse:
+                reverse[nxt].append(s)
+    result = [
+        (states[0], states, _listed(states, reverse, allowed, order))
+        for c, states in members.items()
+        if c not in left
+    ]
+    result.sort(key=lambda r: order[r[0]])
     return result

@@ -18,9 +18,14 @@ from typing import Any
 
 from paketflow._errors import Problem
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_DEPTH = 64
+# Definition size limits (docs/limits.md). PAKET itself is ~200 KB, ~7,100 values and
+# 30 levels deep; these leave several times that room while keeping the later passes
+# (jsonschema costs ~40 µs a value: PAKET loads in ~0.3 s) to about two seconds at most.
+MAX_BYTES = 5 * 1024 * 1024  # the file, or the text (strings and keys) of a mapping
+MAX_DEPTH = 64  # nesting of arrays and objects
 MAX_DIGITS = 100
+MAX_NODES = 50_000  # JSON values in the document, counted as written out (no sharing)
+MAX_POINTER_TEXT = 50_000_000  # the JSON Pointers of all values together, in characters
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -59,13 +64,19 @@ class _Pairs(dict[str, Any]):
 
 
 def _pairs_hook(pairs: list[tuple[str, Any]]) -> _Pairs:
-    obj = _Pairs()
+    obj = _Pairs(pairs)
     obj.duplicates = []
-    for key, value in pairs:
-        if key in obj:
-            obj.duplicates.append(key)
-        obj[key] = value
+    if len(obj) != len(pairs):  # rare: find the duplicates only then
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                obj.duplicates.append(key)
+            seen.add(key)
     return obj
+
+
+class _Counted(Exception):
+    """Raised by the parse hooks once the document certainly has too many values."""
 
 
 def _parse_int(text: str) -> int | _BigNumber:
@@ -141,15 +152,31 @@ def read_file(path: str) -> Any:
 
 
 def parse_text(text: str, file: str) -> Any:
-    """Parse JSON ``text`` strictly and normalise it."""
+    """Parse JSON ``text`` strictly and normalise it. The parse stops early once the
+    document certainly holds more than ``MAX_NODES`` values (the hooks see each value
+    at most twice: as an object member and as a number or object)."""
+    seen = [0]
+
+    def pairs(items: list[tuple[str, Any]]) -> _Pairs:
+        seen[0] += len(items) + 1
+        if seen[0] > 2 * MAX_NODES:
+            raise _Counted
+        return _pairs_hook(items)
+
+    def integer(text: str) -> int | _BigNumber:
+        seen[0] += 1
+        return _parse_int(text)
+
     try:
         value = json.loads(
             text,
-            object_pairs_hook=_pairs_hook,
+            object_pairs_hook=pairs,
             parse_constant=_Constant,
-            parse_int=_parse_int,
+            parse_int=integer,
             parse_float=_parse_float,
         )
+    except _Counted:
+        raise _ReadFailed([too_many(file, True)]) from None
     except RecursionError:
         raise _ReadFailed([_too_deep("", file)]) from None
     except json.JSONDecodeError as exc:
@@ -178,45 +205,83 @@ def _too_deep(pointer: str, file: str) -> Problem:
     )
 
 
+class _Path:
+    """A JSON Pointer built only when a problem needs it: building every value's
+    pointer as text would cost the sum of all pointer lengths."""
+
+    __slots__ = ("length", "parent", "token")
+    length: int
+
+    def __init__(self, parent: _Path | None, token: str) -> None:
+        self.parent = parent
+        self.token = token
+        self.length = (parent.length if parent else 0) + len(token) + 1
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        node: _Path | None = self
+        while node is not None and node.parent is not None:
+            parts.append(node.token)
+            node = node.parent
+        return "".join(f"/{t}" for t in reversed(parts))
+
+
 def normalise(value: Any, file: str) -> Any:
     """Copy ``value`` into plain JSON values, collecting every problem; raise
-    :class:`_ReadFailed` when there is one. Iterative: safe on deep or cyclic input."""
+    :class:`_ReadFailed` when there is one. Iterative: safe on deep or cyclic input.
+
+    Linear in the size of the document written out: a mapping that shares one
+    sub-tree in many places (which JSON text cannot) is counted, and copied, once per
+    place, and the walk stops as soon as a size limit is passed, so sharing cannot
+    make it (or any later pass) exponential."""
+    if count_nodes(value) > MAX_NODES:  # cheap, before any copying
+        raise _ReadFailed([too_many(file, True)])
     problems: list[Problem] = []
     root: list[Any] = [None]
     # work items: (value, container, key, pointer, depth)
-    stack: list[tuple[Any, Any, Any, str, int]] = [(value, root, 0, "", 0)]
+    stack: list[tuple[Any, Any, Any, _Path, int]] = [(value, root, 0, _Path(None, ""), 0)]
     too_deep = False
+    nodes = text = pointers = 0
     while stack:
-        val, container, key, ptr, depth = stack.pop()
+        val, container, key, path, depth = stack.pop()
+        nodes += 1
+        pointers += path.length
+        if nodes > MAX_NODES or pointers > MAX_POINTER_TEXT:
+            problems.append(too_many(file, nodes > MAX_NODES))
+            break
         if depth >= MAX_DEPTH and isinstance(val, Mapping | list | tuple):
             if not too_deep:
-                problems.append(_too_deep(ptr, file))
+                problems.append(_too_deep(str(path), file))
                 too_deep = True
             continue
         out: Any
         if val is None or isinstance(val, bool):
             out = val
         elif isinstance(val, str):
+            text += len(val)
+            if text > MAX_BYTES:
+                problems.append(_too_much_text(file))
+                break
             if _SURROGATE.search(val):
-                problems.append(_surrogate(ptr, file))
+                problems.append(_surrogate(str(path), file))
             out = str(val)
         elif isinstance(val, int):
             if val.bit_length() > 333:  # ~100 decimal digits
-                problems.append(_number_problem(ptr, file, "<a very large integer>"))
+                problems.append(_number_problem(str(path), file, "<a very large integer>"))
                 out = None
             else:
                 out = int(val)
         elif isinstance(val, float):
             if math.isnan(val) or math.isinf(val):
-                problems.append(_nan_problem(ptr, file, repr(val)))
+                problems.append(_nan_problem(str(path), file, repr(val)))
                 out = None
             else:
                 out = float(val)
         elif isinstance(val, _Constant):
-            problems.append(_nan_problem(ptr, file, val.text))
+            problems.append(_nan_problem(str(path), file, val.text))
             out = None
         elif isinstance(val, _BigNumber):
-            problems.append(_number_problem(ptr, file, repr(val)))
+            problems.append(_number_problem(str(path), file, repr(val)))
             out = None
         elif isinstance(val, Mapping):
             out = {}
@@ -224,7 +289,7 @@ def normalise(value: Any, file: str) -> Any:
                 problems.append(
                     Problem(
                         "json.duplicate-key",
-                        f"{ptr}/{esc(dup)}",
+                        f"{path}/{esc(dup)}",
                         f"the key {dup!r} appears more than once in this object",
                         "keep one; JSON readers disagree on which duplicate wins",
                         file,
@@ -234,33 +299,82 @@ def normalise(value: Any, file: str) -> Any:
             try:
                 items = list(val.items())
             except Exception as exc:  # a hostile Mapping implementation
-                problems.append(_not_json(ptr, file, f"cannot read the mapping: {exc!r}"[:200]))
+                problems.append(
+                    _not_json(str(path), file, f"cannot read the mapping: {exc!r}"[:200])
+                )
                 items = []
             kept: list[tuple[str, Any]] = []
             for k, v in items:
                 if not isinstance(k, str):
                     problems.append(
-                        _not_json(ptr, file, f"object keys are strings, got {type(k).__name__}")
+                        _not_json(
+                            str(path), file, f"object keys are strings, got {type(k).__name__}"
+                        )
                     )
                     continue
+                text += len(k)
                 if _SURROGATE.search(k):
-                    problems.append(_surrogate(ptr, file))
+                    problems.append(_surrogate(str(path), file))
                     continue
                 out[k] = None  # keys keep document order (slots are ordered)
                 kept.append((k, v))
             for k, v in reversed(kept):
-                stack.append((v, out, k, f"{ptr}/{esc(k)}", depth + 1))
+                stack.append((v, out, k, _Path(path, esc(k)), depth + 1))
         elif isinstance(val, list | tuple):
             out = [None] * len(val)
             for i in range(len(val) - 1, -1, -1):
-                stack.append((val[i], out, i, f"{ptr}/{i}", depth + 1))
+                stack.append((val[i], out, i, _Path(path, str(i)), depth + 1))
         else:
-            problems.append(_not_json(ptr, file, f"a {type(val).__name__} is not a JSON value"))
+            problems.append(
+                _not_json(str(path), file, f"a {type(val).__name__} is not a JSON value")
+            )
             out = None
         container[key] = out
     if problems:
         raise _ReadFailed(problems)
     return root[0]
+
+
+def count_nodes(value: Any, limit: int = MAX_NODES) -> int:
+    """The number of values of ``value`` as written out, counted up to just past
+    ``limit`` (containers below MAX_DEPTH are not entered: normalise reports those)."""
+    n = 0
+    stack = [(value, 0)]
+    while stack and n <= limit:
+        val, depth = stack.pop()
+        n += 1
+        if depth < MAX_DEPTH:
+            if type(val) is dict or type(val) is _Pairs:
+                stack.extend((v, depth + 1) for v in val.values())
+            elif type(val) is list:
+                stack.extend((v, depth + 1) for v in val)
+    return n
+
+
+def too_many(file: str, nodes: bool = True) -> Problem:
+    if nodes:
+        message = f"the document holds more than {MAX_NODES} JSON values"
+    else:
+        message = f"the JSON Pointers of the document's values exceed {MAX_POINTER_TEXT} characters"
+    return Problem(
+        "json.too-many-nodes",
+        "",
+        message + " (counted as written out: a sub-tree used in several places counts in each)",
+        "a process definition is far smaller; split it, or use shorter keys",
+        file,
+        None,
+    )
+
+
+def _too_much_text(file: str) -> Problem:
+    return Problem(
+        "json.too-large",
+        "",
+        f"the document holds more than {MAX_BYTES} characters of text",
+        "a process definition is far smaller; check that this is the right document",
+        file,
+        None,
+    )
 
 
 def _surrogate(ptr: str, file: str) -> Problem:

@@ -37,7 +37,7 @@ from paketflow._cel import expand as expand_cel
 from paketflow._cel import quote
 from paketflow._definition._schema_errors import SCHEMA_ID, validate
 from paketflow._definition._sourcemap import Origins
-from paketflow._definition._strict_json import esc
+from paketflow._definition._strict_json import count_nodes, esc
 from paketflow._errors import Problem, problem_value
 from paketflow._expr import ExprSyntaxError
 
@@ -521,6 +521,16 @@ class _Resolver:
                 text_is_cel=True,
                 params=self.params,
                 defs=lambda n, p: self.def_expr(n, p, (*stack, name)),
+            )
+        # each use copies the expression: count the copies, so that named expressions
+        # using each other twice cannot grow exponentially (limits.md)
+        self.nodes += count_nodes(self.def_exprs[name], MAX_NODES)
+        if self.nodes > MAX_NODES:
+            raise ExprSyntaxError(
+                "fragment.too-large",
+                pointer,
+                f"expanding named expressions produces more than {MAX_NODES} JSON values",
+                name,
             )
         return copy.deepcopy(self.def_exprs[name])
 

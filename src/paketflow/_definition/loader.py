@@ -7,6 +7,7 @@ nothing else escapes it, whatever the input.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import hashlib
@@ -23,11 +24,14 @@ from paketflow._definition._schema_errors import SCHEMA_ID_V2, validate
 from paketflow._definition._semantic import Checker
 from paketflow._definition._sourcemap import Origins, line_of
 from paketflow._definition._strict_json import (
+    MAX_NODES,
     _ReadFailed,
+    count_nodes,
     esc,
     normalise,
     read_file,
     source_name,
+    too_many,
 )
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import DefinitionError, Problem
@@ -345,7 +349,13 @@ def _resolve(
     if "patch" in doc:
         _record_patch(doc["patch"], resolved, "", overlay)
         resolved = _patch.merge_patch(resolved, doc["patch"])
+    room = MAX_NODES - count_nodes(resolved)
     for i, op in enumerate(doc.get("jsonPatch", [])):
+        if op["op"] == "copy" and isinstance(op.get("from"), str):  # may double the document
+            with contextlib.suppress(_patch.PatchError):  # apply_op reports it
+                room -= count_nodes(_patch.get(resolved, op["from"]), max(room, 0))
+            if room < 0:
+                raise _Failed([attrs.evolve(too_many(file), pointer=f"/jsonPatch/{i}")])
         if op["op"] in ("add", "replace", "copy", "move"):
             overlay.add(op["path"], f"/jsonPatch/{i}/value" if "value" in op else f"/jsonPatch/{i}")
         try:

@@ -45,7 +45,8 @@ DI = "http://www.omg.org/spec/DD/20100524/DI"
 TASK_W, TASK_H = 160, 80
 GW = 50
 EV = 36
-CELL_W, CELL_H = 400, 340
+CELL_W, CELL_H = 400, 440
+NOTE_W = TASK_W + 120
 TOP = 120
 LEFT = 60
 
@@ -60,8 +61,7 @@ _WORDS = {
         "working_days": "hari kerja",
         "date_from_data": "tanggal dari data instans",
         "timeout": "batas waktu habis",
-        "join": "Gabung",
-        "choose": "Pilih",
+        "choose": "Langkah berikut?",
         "distinct": "orang berbeda",
     },
     "en": {
@@ -74,8 +74,7 @@ _WORDS = {
         "working_days": "working days",
         "date_from_data": "date from instance data",
         "timeout": "timed out",
-        "join": "Join",
-        "choose": "Choose",
+        "choose": "Next step?",
         "distinct": "distinct persons",
     },
 }
@@ -159,6 +158,7 @@ class _Builder:
         self.nodes: dict[str, _Node] = {}
         self.flows: list[_Flow] = []
         self.annotations: list[tuple[str, str, str, int, int]] = []  # id, text, node, x, y
+        self.lanes: dict[int, int] = {}  # row top -> back edges routed under it
 
     def label(self, labels: Any, fallback: str) -> str:
         return str(labels.get(self.lang)) if labels is not None else fallback
@@ -253,9 +253,7 @@ class _Builder:
             name = self.label(state.labels, sid)
             if incoming[sid] > 1:
                 gid = f"Join_{sid}"
-                self.nodes[gid] = _Node(
-                    gid, "exclusiveGateway", f"{self.w['join']}: {name}", x0, y0 + 15, GW, GW
-                )
+                self.nodes[gid] = _Node(gid, "exclusiveGateway", "", x0, y0 + 15, GW, GW)
                 entry[sid] = gid
             if state.final:
                 nid = f"End_{sid}"
@@ -273,7 +271,7 @@ class _Builder:
                 self.nodes[gid] = _Node(
                     gid,
                     "exclusiveGateway",
-                    f"{self.w['choose']}: {name}",
+                    self.w["choose"],
                     x0 + 80 + TASK_W + 40,
                     y0 + 15,
                     GW,
@@ -328,7 +326,7 @@ class _Builder:
             parts.append(f"{count}{self.label(slot.labels, slot.id)} ({who}{el})")
         extra = f" — {self.w['distinct']}" if state.signatures.distinct_persons else ""
         text = f"{self.w['signatures']}{extra}: " + "; ".join(parts)
-        self.annotations.append((f"Note_{state.id}", text, task, x, y - 90))
+        self.annotations.append((f"Note_{state.id}", text, task, x, y - 20 - _note_h(text)))
 
     def deadline(self, dl: Deadline, entry: Mapping[str, str]) -> None:
         host = self.nodes[f"Task_{dl.state}"]
@@ -341,8 +339,8 @@ class _Builder:
             node = _Node(
                 bid,
                 "boundaryEvent",
-                f"{name}: {self.w['due']} + {after}",
-                host.x + 10 + k * (EV + 6),
+                f"+{after}",
+                host.x + 8 + k * 54,
                 host.y + TASK_H - EV // 2,
                 EV,
                 EV,
@@ -354,7 +352,8 @@ class _Builder:
             self.nodes[bid] = node
             eid = f"Notify_{dl.id}_{tier.id}".replace(".", "_")
             label = f"{self.w['notify']}: {notify}" if notify else tier.id
-            self.nodes[eid] = _Node(eid, "endEvent", label, node.x, host.y + TASK_H + 70, EV, EV)
+            end_y = host.y + TASK_H + 60 + (k % 2) * 60  # staggered: labels do not collide
+            self.nodes[eid] = _Node(eid, "endEvent", label, node.x, end_y, EV, EV)
             self.flow(bid, eid)
             k += 1
         if dl.timeout is not None:
@@ -366,7 +365,7 @@ class _Builder:
                     bid,
                     "boundaryEvent",
                     f"{name}: {self.w['timeout']}",
-                    src.x + 10 + j * (EV + 6),
+                    src.x + 8 + j * 54,
                     src.y + TASK_H - EV // 2,
                     EV,
                     EV,
@@ -400,7 +399,9 @@ class _Builder:
         )
         flows = {f.id: f for f in self.flows}
         for node in self.nodes.values():
-            attrs_: dict[str, str] = {"id": node.id, "name": node.name}
+            attrs_: dict[str, str] = {"id": node.id}
+            if node.name:  # joining gateways need none (bpmnlint: label-required)
+                attrs_["name"] = node.name
             if node.kind == "boundaryEvent":
                 assert node.attached is not None
                 attrs_["attachedToRef"] = node.attached
@@ -445,11 +446,11 @@ class _Builder:
                 shape_attrs["isMarkerVisible"] = "true"
             shape = ET.SubElement(plane, f"{{{BPMNDI}}}BPMNShape", shape_attrs)
             _bounds(shape, node.x, node.y, node.w, node.h)
-        for aid, _text, _n, x, y in self.annotations:
+        for aid, text, _n, x, y in self.annotations:
             shape = ET.SubElement(
                 plane, f"{{{BPMNDI}}}BPMNShape", {"id": f"{aid}_di", "bpmnElement": aid}
             )
-            _bounds(shape, x, y, TASK_W + 120, 60)
+            _bounds(shape, x, y, NOTE_W, _note_h(text))
         for f in self.flows:
             edge = ET.SubElement(
                 plane, f"{{{BPMNDI}}}BPMNEdge", {"id": f"{f.id}_di", "bpmnElement": f.id}
@@ -457,14 +458,14 @@ class _Builder:
             for px, py in self.route(self.nodes[f.source], self.nodes[f.target]):
                 ET.SubElement(edge, f"{{{DI}}}waypoint", {"x": str(px), "y": str(py)})
             del flows[f.id]
-        for aid, _text, node_id, _x, y in self.annotations:
+        for aid, _text, node_id, _x, _y in self.annotations:
             edge = ET.SubElement(
                 plane,
                 f"{{{BPMNDI}}}BPMNEdge",
                 {"id": f"Assoc_{aid}_di", "bpmnElement": f"Assoc_{aid}"},
             )
             n = self.nodes[node_id]
-            for px, py in ((n.x + n.w // 2, n.y), (n.x + n.w // 2, y + 60)):
+            for px, py in ((n.x + n.w // 2, n.y), (n.x + n.w // 2, n.y - 20)):
                 ET.SubElement(edge, f"{{{DI}}}waypoint", {"x": str(px), "y": str(py)})
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
@@ -479,19 +480,31 @@ class _Builder:
             return [(sx, sy), (sx, low), (b.x + b.w // 2, low), (b.x + b.w // 2, b.y + b.h)]
         sx, sy = a.x + a.w, a.y + a.h // 2
         tx, ty = b.x, b.y + b.h // 2
-        if tx > sx:
+        near = tx - sx < CELL_W  # the next column: nothing lies in between
+        if tx > sx and (near or sy != ty):
             if sy == ty:
                 return [(sx, sy), (tx, ty)]
             mid = tx - 20
             return [(sx, sy), (mid, sy), (mid, ty), (tx, ty)]
-        # a back edge (or a loop): go above the row of the source, then come in from above
-        up = min(a.y, b.y) - 100
+        # a back edge, a loop or a long jump along the row: leave from below, run in a
+        # lane under the source's row (below its escalation ends; one lane per such
+        # edge of the row), and come
+        # up into the target (a joining gateway, left of its task: nothing in between)
+        row_top = TOP + ((a.y - TOP) // CELL_H) * CELL_H
+        lanes = self.lanes.setdefault(row_top, 0)
+        self.lanes[row_top] = lanes + 1
+        low = row_top + TASK_H + 235 + (lanes % 6) * 9
         return [
-            (a.x + a.w // 2, a.y),
-            (a.x + a.w // 2, up),
-            (b.x + b.w // 2, up),
-            (b.x + b.w // 2, b.y),
+            (a.x + a.w // 2, a.y + a.h),
+            (a.x + a.w // 2, low),
+            (b.x + b.w // 2, low),
+            (b.x + b.w // 2, b.y + b.h),
         ]
+
+
+def _note_h(text: str) -> int:
+    """Height of a text annotation NOTE_W wide (about 44 characters a line)."""
+    return 16 * (len(text) // 44 + 1) + 12
 
 
 def _bounds(shape: ET.Element, x: int, y: int, w: int, h: int) -> None:

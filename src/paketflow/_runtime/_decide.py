@@ -107,7 +107,7 @@ def decide(
         inputs[guard.id] = bool(ok)
         if ok:
             continue
-        if len(reasons) > before:
+        if len(reasons) > before or _exhausted(scope):
             continue  # this guard's evaluation error is already reported
         params = {k: evaluate(cp, e, scope, reasons) for k, e in guard.params.items()}
         missing = evaluate(cp, guard.missing, scope, reasons) if guard.missing else ()
@@ -175,6 +175,12 @@ def decide(
         disarm=disarm,
     )
     return event, data
+
+
+def _exhausted(scope: Mapping[str, Any]) -> bool:
+    """Whether the command's evaluation budget ran out (reported once, already)."""
+    budget = scope.get("_budget")
+    return budget is not None and budget.left < 0
 
 
 def _flag_changes(

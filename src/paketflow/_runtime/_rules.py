@@ -12,7 +12,7 @@ from paketflow._calendar import to_local_date
 from paketflow._compile import CompiledProcess
 from paketflow._definition.model import Exclusion, Labels, State
 from paketflow._errors import Reason
-from paketflow._expr import Expr, ExprEvalError
+from paketflow._expr import Budget, Expr, ExprEvalError, ExprLimitError
 from paketflow._json import FrozenDict, FrozenList
 from paketflow._runtime.messages import BUILTIN, render
 from paketflow._runtime.model import Actor, Instance, Notice
@@ -218,6 +218,7 @@ def build_scope(
         "event": payload,
         "_tz": cp.tz,
         "_calendars": cp.calendars,
+        "_budget": Budget(),  # one per command: shared by its guards and effects
     }
     roots = cp.roots
     if "actor" in roots:
@@ -247,11 +248,38 @@ def evaluate(
 ) -> Any:
     try:
         return expr(scope)
+    except ExprLimitError as exc:
+        if not any(r.code == "ERR_BATAS_EVALUASI" for r in errors):  # once per command
+            errors.append(limit_reason(cp, exc))
     except ExprEvalError as exc:
         errors.append(expr_reason(cp, exc.pointer, exc.message))
     except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         errors.append(expr_reason(cp, expr.pointer, str(exc)))
     return None
+
+
+_LIMITS = {  # ExprLimitError.limit → (Indonesian, English) name of the limit
+    "operations": ("operasi", "operations"),
+    "text": ("karakter per teks", "characters per text"),
+    "items": ("butir per daftar", "items per list"),
+    "integer": ("bilangan bulat terbesar", "largest integer"),
+}
+
+
+def limit_reason(cp: CompiledProcess, exc: ExprLimitError) -> Reason:
+    batas, limit = _LIMITS[exc.limit]
+    return make_reason(
+        cp,
+        "ERR_BATAS_EVALUASI",
+        {
+            "lokasi": exc.pointer,
+            "location": exc.pointer,
+            "batas": batas,
+            "limit": limit,
+            "nilai": exc.bound,
+            "value": exc.bound,
+        },
+    )
 
 
 def expr_reason(cp: CompiledProcess, pointer: str, detail: str) -> Reason:

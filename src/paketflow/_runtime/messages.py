@@ -74,6 +74,10 @@ BUILTIN: Mapping[str, tuple[str, str]] = {
         "Kunci idempotensi {nilai} tidak sah: {masalah}.",
         "Idempotency key {value} is not valid: {problem}.",
     ),
+    "ERR_BATAS_EVALUASI": (
+        "Aturan {lokasi} melampaui batas evaluasi per perintah ({batas}: {nilai}).",
+        "Rule {location} exceeds the per-command evaluation limit ({limit}: {value}).",
+    ),
     "ERR_DUPLIKAT_PERINTAH": (
         "Kunci idempotensi {kunci} sudah dipakai untuk perintah lain.",
         "Idempotency key {key} was already used for a different command.",

@@ -102,7 +102,11 @@ class PostgresStore(SQLStore):
         flight may or may not have committed: resend it with its idempotency key)."""
         try:
             yield
-        except (self._psycopg.OperationalError, self._pool_timeout) as exc:
+        except (
+            self._psycopg.OperationalError,
+            self._psycopg.InterfaceError,
+            self._pool_timeout,
+        ) as exc:
             raise StoreError(
                 f"{self.url}: the database connection failed ({str(exc).strip()}); a command "
                 "in flight may or may not be recorded: resend it with the same idempotency key"
