@@ -295,7 +295,12 @@ def test_postgres_immediate_stop_under_load(pg_url: str, tmp_path: Path) -> None
     ]
     for child in children:
         child.start()
-    time.sleep(1.0)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # stop only once every writer is writing
+        _, acked = read_log(log)
+        if {key.split("-")[0] for key in acked} == {f"w{w}" for w in range(4)}:
+            break
+        time.sleep(0.05)
     subprocess.run(["pg_ctlcluster", "15", "main", "stop", "-m", "immediate"], check=True)
     time.sleep(0.5)
     subprocess.run(["pg_ctlcluster", "15", "main", "start"], check=True)
