@@ -9,7 +9,8 @@ the compiled expressions it keeps, for format 1 and format 2 alike:
   passes (:data:`ESCALATION_PARAMS`);
 - **paths**: ``data.X`` names a property of ``/data`` (when there is one) or a place
   some effect writes;
-  ``event.X`` a property of the transition's payload schema; ``actor.X`` one of
+  ``event.X`` a property of the transition's payload schema (when it lists
+  properties); ``actor.X`` one of
   ``id``/``roles``/``element``; ``deadlines.ID`` a declared deadline, and nothing after
   it (the value *is* the due instant);
 - **types**: arithmetic on a value whose schema says it is not a number; arithmetic on
@@ -310,18 +311,14 @@ class _Static:
                     f"{_close(rest[0], known)}or declare it in /data",
                     shown,
                 )
-        elif root == "event" and rest and payload is not None:
+        elif root == "event" and rest and payload:
             props = _properties(payload)
-            if rest[0] not in props:
-                where = (
-                    "it is not a property of the payload schema"
-                    if payload
-                    else "the transition declares no payload schema (data)"
-                )
+            if props and rest[0] not in props:
                 self.add(
                     "expr.unknown-path",
                     pointer,
-                    f"{shown}: {where}, so it may be anything or null",
+                    f"{shown}: it is not a property of the payload schema, so it may be "
+                    "anything or null",
                     f"{_close(rest[0], sorted(props))}declare it in the transition's data",
                     shown,
                 )
