@@ -55,6 +55,10 @@ def _stage(d: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return d
 
 
+def _when(d: dict[str, Any], node: Any) -> None:
+    _ajukan(d)["alternatives"][0]["when"] = node
+
+
 def _variant(**extra: Any) -> dict[str, Any]:
     return {"format": 1, "id": "mini-v", "version": "1.0.0", **extra}
 
@@ -520,6 +524,64 @@ EXAMPLES: list[Example] = [
         '"PROSES": {"deadlines": {"TM": …}, "states": {"DRAF": {"deadlines": {"TM": …}}}}',
         lambda d: _stage(d, deadlines={"TM": {"due": {"duration": "P1D"}}}),
         "Rename one of them, or drop the state's copy.",
+    ),
+    (
+        "message.placeholder",
+        "A message placeholder that the guard, notice or escalation using the message does "
+        "not fill (checked in both languages; escalations fill only tahap/stage, hari/days, "
+        "tanggal/date, penerima/recipient, alasan/reason).",
+        '"WARN_TERLAMBAT": {"en": "Late by {n} days"}',
+        lambda d: d["messages"]["WARN_TERLAMBAT"].update(en="Late by {n} days"),
+        "Add the parameter to params, or use a placeholder that is given.",
+    ),
+    (
+        "expr.unknown-path",
+        "A var path that names nothing: data not in /data nor written by an effect, event "
+        "fields not in the payload schema, actor fields other than id/roles/element, an "
+        "undeclared deadline, or a field after deadlines.ID.",
+        '"when": {">": [{"var": "data.totl"}, 100]}',
+        lambda d: _when(d, {">": [{"var": "data.totl"}, 100]}),
+        "Correct the path (the hint names the closest) or declare it.",
+    ),
+    (
+        "expr.type",
+        "Arithmetic on a value whose schema says it is not a number.",
+        '"when": {">": [{"+": [{"var": "data.nama"}, 1]}, 100]}',
+        lambda d: (
+            d["data"]["properties"].update(nama={"type": "string"})
+            or _when(d, {">": [{"+": [{"var": "data.nama"}, 1]}, 100]})
+        ),
+        "Compute with a number field, or fix the schema.",
+    ),
+    (
+        "expr.maybe-missing",
+        "Arithmetic on a payload value the payload schema does not require.",
+        '"data": {"properties": {"jumlah": {"type": "integer"}}}, "when": {">": [{"*": '
+        '[{"var": "event.jumlah"}, 2]}, 100]}',
+        lambda d: (
+            _ajukan(d).update(
+                data={"type": "object", "properties": {"jumlah": {"type": "integer"}}}
+            )
+            or _when(d, {">": [{"*": [{"var": "event.jumlah"}, 2]}, 100]})
+        ),
+        "Write coalesce(x, 0), or require the field.",
+    ),
+    (
+        "expr.compare-instant",
+        "A date-time (at, a deadline, a format: date-time value) compared as text.",
+        '"when": {">": [{"var": "at"}, {"var": "deadlines.TM"}]}',
+        lambda d: _when(d, {">": [{"var": "at"}, {"var": "deadlines.TM"}]}),
+        "Compare days: daysBetween(a, b) > 0, or date(a) < date(b).",
+    ),
+    (
+        "signature.quorum-without-pool",
+        "A slot needs several signers of a role that declares no pool.",
+        '"lurah": {"roles": ["LURAH"], "count": 2}  (LURAH without "pool")',
+        lambda d: (
+            d["roles"]["LURAH"].pop("pool")
+            and _st(d, "DIAJUKAN")["signatures"]["slots"]["lurah"].update(count=2)
+        ),
+        "Declare pool on the role (the most people who can hold it).",
     ),
     (
         "duration.invalid",

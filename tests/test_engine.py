@@ -345,8 +345,9 @@ def test_clock_is_used_when_no_time_is_given(mini_doc: dict[str, Any]) -> None:
 def test_a_null_guard_after_a_failed_guard_is_still_reported(mini_doc: dict[str, Any]) -> None:
     """A guard evaluating to null is a failed guard even when an earlier guard already
     failed: both refusals are reported, in definition order (it was once dropped)."""
-    guards = mini_doc["states"]["SPEND"]["on"]["pay"]["guards"]
-    guards[1]["if"] = {"var": "data.nothing"}  # evaluates to null, not an error
+    pay = mini_doc["states"]["SPEND"]["on"]["pay"]
+    pay["data"]["properties"]["note"] = {"type": "string"}  # optional
+    pay["guards"][1]["if"] = {"var": "event.note"}  # null when absent, not an error
     engine = paketflow.Engine(
         [paketflow.load_definition(mini_doc)], clock=paketflow.ManualClock(at("2012-03-01"))
     )
@@ -363,3 +364,39 @@ def test_a_null_guard_after_a_failed_guard_is_still_reported(mini_doc: dict[str,
     with pytest.raises(Refused) as info:
         engine.fire("g", "pay", actor=payer, data={"amount": 1})
     assert info.value.codes == ("ERR_NOT_ACK", "ERR_OVER")
+
+
+def test_data_errors_name_each_missing_field_in_both_languages() -> None:
+    """An empty payload missing two required fields gives one reason per field, each
+    pointing at its own field, with the detail in Indonesian and English."""
+    from pathlib import Path
+
+    from paketflow._runtime.simulate import load_scenario, run_scenario
+
+    root = Path(__file__).resolve().parent.parent
+    definition = paketflow.load_definition(root / "processes" / "paket-tahap-tunggal.json")
+    scenario = dict(load_scenario(root / "processes" / "scenarios" / "sc-1-saigon-2012.json"))
+    scenario["steps"] = scenario["steps"][:12]
+    eng = Engine([definition])
+    run_scenario(definition, scenario, engine=eng)
+    ketua = Actor.from_dict(scenario["actors"]["ketua"])
+    when = eng.history("saigon-2012")[-1].at
+    err = refusal(eng.fire, "saigon-2012", "anggota_pakem_diganti", actor=ketua, data={}, at=when)
+    assert [r.missing for r in err.reasons] == [("/unsur",), ("/nama",)]
+    assert err.reasons[1].message_id == (
+        "Data aksi “Wakil unsur PAKEM diganti” tidak valid di /nama: wajib diisi."
+    )
+    assert err.reasons[1].message_en == (
+        "Data of “PAKEM representative replaced” is not valid at /nama: is required."
+    )
+    bad = refusal(
+        eng.fire,
+        "saigon-2012",
+        "anggota_pakem_diganti",
+        actor=ketua,
+        data={"unsur": "x", "nama": "N"},
+        at=when,
+    )
+    assert bad.reasons[0].message_id.endswith(
+        "harus salah satu dari 'masyarakat', 'pemerintah', 'kelompok_peduli'."
+    )

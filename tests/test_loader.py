@@ -52,8 +52,8 @@ def mini() -> dict[str, Any]:
             "setujui": {"labels": L("Approve")},
             "batas": {"labels": L("Expired")},
         },
-        "messages": {"WARN_TERLAMBAT": {"id": "Terlambat {n}", "en": "Late {n}"}},
-        "data": {"type": "object"},
+        "messages": {"WARN_TERLAMBAT": {"id": "Terlambat {hari}", "en": "Late {days}"}},
+        "data": {"type": "object", "properties": {"total": {"type": "integer"}}},
         "initial": "DRAF",
         "states": {
             "DRAF": {
@@ -91,7 +91,9 @@ def mini() -> dict[str, Any]:
                                 "otherwise": True,
                                 "target": "DIAJUKAN",
                                 "effects": [{"set": "/submitted", "value": True}],
-                                "notices": [{"code": "WARN_TERLAMBAT", "params": {"n": 1}}],
+                                "notices": [
+                                    {"code": "WARN_TERLAMBAT", "params": {"hari": 1, "days": 1}}
+                                ],
                             },
                         ],
                     }

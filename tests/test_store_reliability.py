@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 import paketflow
-from conftest import WIB
+from conftest import WIB, postgres_base_url
 from paketflow import Actor, Engine, _audit
 from paketflow._runtime.simulate import load_scenario, run_scenario
 from paketflow._store._sql import SQLStore
@@ -283,10 +283,32 @@ def test_sqlite_survives_sigkill_of_writers(tmp_path: Path) -> None:
     assert doubts >= 1  # some kills did land between a command and its acknowledgement
 
 
-def test_postgres_immediate_stop_under_load(pg_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def own_cluster() -> Any:
+    """``(name, url)`` of a PostgreSQL 15 cluster created for one test (so stopping it
+    disturbs no other user of the machine's main cluster); dropped afterwards."""
+    import socket
+
+    postgres_base_url()  # the same rule as every PostgreSQL test: fail in CI, else skip
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    name = f"paketflow_crash_{os.getpid()}"
+    trust = ["--auth-host=trust", "--auth-local=trust"]  # initdb options
+    subprocess.run(
+        ["pg_createcluster", "15", name, "-p", str(port), "--start", "--", *trust],
+        check=True,
+        capture_output=True,
+    )
+    yield name, f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    subprocess.run(["pg_dropcluster", "15", name, "--stop"], check=True, capture_output=True)
+
+
+def test_postgres_immediate_stop_under_load(own_cluster: tuple[str, str], tmp_path: Path) -> None:
     """PostgreSQL stopped with -m immediate and restarted while 4 writers run: the
     writers re-send their in-flight commands with their keys; afterwards every command
     is recorded exactly once and the store verifies."""
+    cluster, pg_url = own_cluster
     ids = IDS[:10]
     seed_instances(pg_url, ids)
     log = tmp_path / "log.txt"
@@ -295,10 +317,15 @@ def test_postgres_immediate_stop_under_load(pg_url: str, tmp_path: Path) -> None
     ]
     for child in children:
         child.start()
-    time.sleep(1.0)
-    subprocess.run(["pg_ctlcluster", "15", "main", "stop", "-m", "immediate"], check=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # stop only once every writer is writing
+        _, acked = read_log(log)
+        if {key.split("-")[0] for key in acked} == {f"w{w}" for w in range(4)}:
+            break
+        time.sleep(0.05)
+    subprocess.run(["pg_ctlcluster", "15", cluster, "stop", "-m", "immediate"], check=True)
     time.sleep(0.5)
-    subprocess.run(["pg_ctlcluster", "15", "main", "start"], check=True)
+    subprocess.run(["pg_ctlcluster", "15", cluster, "start"], check=True)
     for child in children:
         child.join(timeout=600)
     crashes = [line for line in log.read_text().splitlines() if line.startswith("crash ")]

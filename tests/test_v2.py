@@ -79,6 +79,13 @@ def doc2() -> dict[str, Any]:
                         "on": {
                             "submit": {
                                 "roles": [{"$use": "authorOnly"}, "HEAD"],
+                                "data": {
+                                    "type": "object",
+                                    "properties": {
+                                        "split": {"type": "array"},
+                                        "amount": {"type": "integer"},
+                                    },
+                                },
                                 "target": "REVIEW",
                                 "guards": [
                                     {"id": "plan", "if": "defs.planOk", "code": "ERR_SPLIT"},

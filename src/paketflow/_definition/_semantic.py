@@ -22,10 +22,18 @@ from zoneinfo import ZoneInfo
 
 from paketflow._calendar import Duration, parse_duration
 from paketflow._cel import expand
+from paketflow._definition import _static
 from paketflow._definition._payload import schema_problems
 from paketflow._definition._strict_json import esc
 from paketflow._errors import Problem, problem_value
-from paketflow._expr import Expr, ExprSyntaxError, PathSegment, compile_expr, compile_path
+from paketflow._expr import (
+    OPERATORS,
+    Expr,
+    ExprSyntaxError,
+    PathSegment,
+    compile_expr,
+    compile_path,
+)
 
 BUILTIN_MESSAGES = frozenset(
     {
@@ -52,6 +60,23 @@ BUILTIN_MESSAGES = frozenset(
 
 _EXPR_HINT = "see Expressions in docs/definition-language.md"
 MAX_WORKING_DAYS = 2_500  # about ten years: arming a deadline counts them day by day
+_OPERATOR_ALIASES = {
+    "=>": ">=",
+    "=<": "<=",
+    "=": "==",
+    "===": "==",
+    "<>": "!=",
+    "!==": "!=",
+    "&&": "and",
+    "||": "or",
+    "!": "not",
+    "/": "div",
+    "%": "percent",
+    "size": "len",
+    "length": "len",
+    "count": "len",
+    "?:": "if",
+}
 
 
 def ptr(*parts: str | int) -> str:
@@ -95,7 +120,9 @@ class Checker:
             "flag": "/flags",
             "message": "/messages",
         }[kind]
-        close = difflib.get_close_matches(name, list(table), n=1)
+        close = [k for k in table if k.lower() == name.lower()] or difflib.get_close_matches(
+            name, list(table), n=1
+        )
         hint = f"did you mean {close[0]!r}? " if close else ""
         hint += f"or declare {name!r} in {where}"
         self.add(f"ref.{kind}", pointer, f"undefined {kind} {name!r}", hint, name)
@@ -109,7 +136,14 @@ class Checker:
         try:
             self.exprs[pointer] = compile_expr(expand(node, pointer), pointer)
         except ExprSyntaxError as exc:
-            self.add(exc.code, exc.pointer, exc.message, _EXPR_HINT, _val(exc.value))
+            hint = _EXPR_HINT
+            if exc.code == "expr.unknown-operator" and isinstance(exc.value, str):
+                close = _OPERATOR_ALIASES.get(exc.value) or next(
+                    iter(difflib.get_close_matches(exc.value, sorted(OPERATORS), n=1)), None
+                )
+                if close:
+                    hint = f"did you mean {close!r}? {hint}"
+            self.add(exc.code, exc.pointer, exc.message, hint, _val(exc.value))
 
     def path(self, node: Any, pointer: str) -> None:
         try:
@@ -259,6 +293,7 @@ class Checker:
         self.ref("state", doc["initial"], self.states, "/initial")
         for sid, state in self.states.items():
             self.state(sid, state)
+        _static.run(self)
         if not any(p.code == "ref.state" for p in self.problems):
             self.graph()
         return self.problems

@@ -367,9 +367,12 @@ def _resolve(
                         exc.code,
                         f"/jsonPatch/{i}",
                         exc.message,
-                        "fix the operation, or check that the base is the one you meant"
-                        if exc.code == "variant.patch-failed"
-                        else "the base is not what this variant expects; review the base",
+                        _patch_hint(resolved, op)
+                        + (
+                            "fix the operation, or check that the base is the one you meant"
+                            if exc.code == "variant.patch-failed"
+                            else "the base is not what this variant expects; review the base"
+                        ),
                         file,
                         op.get("path"),
                     )
@@ -466,6 +469,32 @@ def _set_parameters(
     if problems:
         text = _located(file)
         raise _Failed([attrs.evolve(p, line=text.line(p.pointer)) for p in problems])
+
+
+def _patch_hint(doc: Any, op: Mapping[str, Any]) -> str:
+    """A did-you-mean for the first member of the operation's path that does not exist."""
+    for key in ("path", "from"):
+        pointer = op.get(key)
+        if not isinstance(pointer, str) or not pointer.startswith("/"):
+            continue
+        node, done = doc, ""
+        for token in pointer[1:].split("/"):
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict):
+                if token not in node:
+                    close = [k for k in node if k.lower() == token.lower()] or (
+                        difflib.get_close_matches(token, list(node), n=1)
+                    )
+                    if close:
+                        return f"did you mean {done}/{esc(close[0])}? "
+                    return ""
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                return ""
+            done += "/" + esc(token)
+    return ""
 
 
 def _record_patch(patch: Any, target: Any, pointer: str, overlay: Origins) -> None:

@@ -330,21 +330,66 @@ def schema_reasons(
     """Up to three ERR_DATA_TIDAK_VALID reasons, each naming the JSON Pointer of the
     offending (or missing) field."""
     out = []
+    reported: set[str] = set()
     for err in sorted(validator.iter_errors(payload), key=lambda e: list(e.path))[:3]:
         path = list(err.path)
         if err.validator == "required" and isinstance(err.instance, Mapping):
+            # one error per missing property, each listing them all: name the next one
             absent = [k for k in err.validator_value if k not in err.instance]
-            path += absent[:1]
+            fresh = [k for k in absent if json_pointer([*path, k]) not in reported]
+            path += (fresh or absent)[:1]
         ptr = json_pointer(path)
+        reported.add(ptr)
+        detail_id, detail_en = _schema_detail(err)
         params = {
             **action_params(cp, action),
             "lokasi": ptr,
             "location": ptr,
-            "rincian": err.message,
-            "detail": err.message,
+            "rincian": detail_id,
+            "detail": detail_en,
         }
         out.append(make_reason(cp, "ERR_DATA_TIDAK_VALID", params, missing=(ptr,)))
     return out
+
+
+def _schema_detail(err: Any) -> tuple[str, str]:
+    """What is wrong with a value, in Indonesian and English (jsonschema's own
+    messages are English only)."""
+    kind, want = err.validator, err.validator_value
+    if kind == "required":
+        return "wajib diisi", "is required"
+    if kind == "enum":
+        choices = ", ".join(repr(v) for v in want)
+        return f"harus salah satu dari {choices}", f"must be one of {choices}"
+    if kind == "const":
+        return f"harus {want!r}", f"must be {want!r}"
+    if kind == "type":
+        kinds = want if isinstance(want, list) else [want]
+        return f"harus bertipe {' atau '.join(kinds)}", f"must be of type {' or '.join(kinds)}"
+    if kind in ("minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems"):
+        word_id = {
+            "minLength": "panjang minimal",
+            "maxLength": "panjang maksimal",
+            "minimum": "minimal",
+            "maximum": "maksimal",
+            "minItems": "jumlah isi minimal",
+            "maxItems": "jumlah isi maksimal",
+        }[kind]
+        word_en = {
+            "minLength": "length at least",
+            "maxLength": "length at most",
+            "minimum": "at least",
+            "maximum": "at most",
+            "minItems": "at least",
+            "maxItems": "at most",
+        }[kind]
+        suffix_en = " items" if kind in ("minItems", "maxItems") else ""
+        return f"{word_id} {want}", f"must be {word_en} {want}{suffix_en}"
+    if kind == "additionalProperties":
+        return "berisi bidang yang tidak dikenal", "has fields that are not allowed"
+    if kind == "pattern":
+        return f"{err.instance!r} tidak cocok dengan pola {want!r}", str(err.message)
+    return f"tidak memenuhi aturan '{kind}'", f"does not satisfy '{kind}'"
 
 
 def make_notice(
