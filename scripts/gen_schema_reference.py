@@ -42,6 +42,7 @@ ORDER = [
     "escalation",
     "timeout",
     "jsonPatchOp",
+    "invariant",
 ]
 
 

@@ -272,3 +272,25 @@ def test_limits_page_codes_exist() -> None:
         assert f"## {code}" in errors, code
     for code in re.findall(r"`(ERR_[A-Z_]+)`", page):
         assert code in BUILTIN, code
+
+
+def test_testing_page_examples_run_and_name_every_builtin_invariant() -> None:
+    """docs/testing.md: its Python blocks run in order (from the repository root),
+    it lists every built-in invariant and every public name of paketflow.testing."""
+    import os
+
+    import paketflow.testing as testing
+
+    page = _read("testing.md")
+    for vid in testing.BUILTIN_INVARIANTS:
+        assert f"`{vid}`" in page, vid
+    for name in testing.__all__:
+        assert name in page, name
+    namespace: dict[str, object] = {}
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for block in _PYTHON_BLOCK.findall(page):
+            exec(compile(block, "docs/testing.md", "exec"), namespace)
+    finally:
+        os.chdir(here)

@@ -1,4 +1,4 @@
-"""The ``paketflow`` command line: ``validate``, ``schema`` and ``simulate``.
+"""The ``paketflow`` command line: ``validate``, ``schema``, ``simulate`` and ``check``.
 
 This is the only module of paketflow that prints.
 """
@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
         "--store", metavar="URL", help="record the run in this store (default memory://)"
     )
     _cli_store.register(sub)
+
+    from paketflow.testing._cli import add_parser as add_check
+
+    add_check(sub)
     return parser
 
 

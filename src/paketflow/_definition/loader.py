@@ -20,6 +20,7 @@ import attrs
 
 from paketflow._definition import _patch, _strict_json, _v2
 from paketflow._definition._build import Builder
+from paketflow._definition._invariants import invariant_problems
 from paketflow._definition._schema_errors import SCHEMA_ID_V2, validate
 from paketflow._definition._semantic import Checker
 from paketflow._definition._sourcemap import Origins, line_of
@@ -186,7 +187,7 @@ def _load(source: Any, base: BaseArg, chain: tuple[str, ...]) -> ProcessDefiniti
     if problems:
         raise _Failed(early + [place(p) for p in problems])
     checker = Checker(resolved, file)
-    problems = checker.run()
+    problems = [*checker.run(), *invariant_problems(resolved, file)]
     if problems or early:
         raise _Failed(early + [place(p) for p in problems])
     definition = Builder(checker).build(
