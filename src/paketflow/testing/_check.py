@@ -520,7 +520,7 @@ def _expect(command: Command, outcome: Outcome) -> dict[str, Any]:
         if outcome.after is not None and command.kind != "tick":
             expect["state"] = outcome.after.state
         if command.kind == "tick":
-            fired = [str(e.name) for e in outcome.events]
+            fired = [str(getattr(e, "name", e.type)) for e in outcome.events]
             if fired:
                 expect["escalations"] = fired
     elif outcome.error is None:

@@ -1,6 +1,6 @@
 """The one place that reads events: what a command or a tick did, from its events.
 
-The event classes are being reworked (typed, frozen events per kind); everything in
+Events are typed (one frozen class per kind); everything in
 :mod:`paketflow.testing` that needs to know "a deadline step fired" or "a transition
 was taken" asks these functions, so only this module follows the event format.
 """
@@ -12,16 +12,16 @@ from collections.abc import Iterable
 
 import attrs
 
-from paketflow import Event
+from paketflow import Escalated, Event, Fired, TimedOut
 
 __all__ = ["DeadlineStep", "Taken", "deadline_steps", "transitions_taken"]
 
 
 @attrs.frozen
 class DeadlineStep:
-    """A deadline step that fired: an escalation tier (``deadline``/``tier``) or a
-    timeout (``tier is None``, ``event`` the timeout event), at ``at`` for a step
-    scheduled at ``scheduled``."""
+    """A deadline step that fired: an escalation tier (``deadline``/``tier``; no move,
+    so ``source``/``target`` are ``None``) or a timeout (``tier is None``, ``name``
+    the timeout event), at ``at`` for a step scheduled at ``scheduled``."""
 
     name: str
     deadline: str | None
@@ -42,33 +42,19 @@ class Taken:
     at: dt.datetime
 
 
-def _when(value: object) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 def deadline_steps(events: Iterable[Event]) -> list[DeadlineStep]:
     """The deadline steps among ``events``, in order."""
     out: list[DeadlineStep] = []
     for ev in events:
-        if ev.type not in ("escalated", "timed_out"):
-            continue
-        name = str(ev.name)
-        scheduled = _when(ev.inputs.get("step_at"))
-        if ev.type == "escalated":
-            deadline, _, tier = name.partition("/")
-            out.append(DeadlineStep(name, deadline, tier, ev.at, scheduled, ev.source, ev.target))
-        else:
-            out.append(DeadlineStep(name, None, None, ev.at, scheduled, ev.source, ev.target))
+        if isinstance(ev, Escalated):
+            out.append(DeadlineStep(ev.name, ev.deadline, ev.step, ev.at, ev.step_at, None, None))
+        elif isinstance(ev, TimedOut):
+            out.append(
+                DeadlineStep(ev.name, ev.deadline, None, ev.at, ev.step_at, ev.source, ev.target)
+            )
     return out
 
 
 def transitions_taken(events: Iterable[Event]) -> list[Taken]:
     """The accepted ``fire`` commands among ``events``."""
-    return [Taken(str(ev.name), ev.source, ev.target, ev.at) for ev in events if ev.type == "fired"]
+    return [Taken(ev.name, ev.source, ev.target, ev.at) for ev in events if isinstance(ev, Fired)]
