@@ -73,3 +73,32 @@ def test_validate_with_a_base_folder(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["validate", "--base", str(PROCESSES), str(tmp_path / KAB.name)]) == 0
     assert main(["validate", "--base", str(PAKET), str(tmp_path / KAB.name)]) == 0
     assert "ok (paket-kabupaten@1.0.0" in capsys.readouterr().out
+
+
+def test_the_variant_tutorial_runs_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/write-a-variant.md: its variant validates with --base, diff prints the two
+    lines it shows, and a scenario naming the variant simulates without failures."""
+    import re
+
+    doc = (PROCESSES.parent / "docs" / "write-a-variant.md").read_text("utf-8")
+    variant = json.loads(re.findall(r"```json\n(.*?)```", doc, re.S)[0])
+    folder = tmp_path / "kota-saya"
+    folder.mkdir()
+    shutil.copy(PAKET, folder / "paket.json")
+    path = folder / "paket-verifikasi-21.json"
+    path.write_text(json.dumps(variant), encoding="utf-8")
+    assert main(["validate", "--base", str(folder), str(path)]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(folder / "paket.json"), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        'state VERIFIKASI: deadline TM-VERIF: due {"duration": "P14D"} → {"duration": "P21D"}'
+        in out
+    )
+    scenario = json.loads((PROCESSES / "scenarios" / "sc-2-mekar-sari-2013.json").read_text())
+    scenario["definition"] = "paket-verifikasi-21"
+    (folder / "sc-2.json").write_text(json.dumps(scenario), encoding="utf-8")
+    assert main(["simulate", str(path), str(folder / "sc-2.json")]) == 0
+    assert "0 failed expectations" in capsys.readouterr().out
