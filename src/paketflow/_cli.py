@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from paketflow import _cli_store
+from paketflow import _cli_store, _lang_cli
 from paketflow._definition import load_definition, schema
 from paketflow._errors import DefinitionError, Problem
 
@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Check process definitions. Exit 0 when all are valid, 1 otherwise.",
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="definition files (JSON)")
+    validate.add_argument(
+        "--base",
+        metavar="FILE|DIR",
+        help="the base of the variants: a definition file, or a folder of them",
+    )
     validate.add_argument(
         "--format",
         choices=("text", "json"),
@@ -81,15 +86,23 @@ def _parser() -> argparse.ArgumentParser:
     from paketflow.testing._cli import add_parser as add_check
 
     add_check(sub)
+    _lang_cli.register(sub)
     return parser
 
 
-def _validate(files: Sequence[str], fmt: str, out: TextIO) -> int:
+def _validate(files: Sequence[str], fmt: str, out: TextIO, base: str | None = None) -> int:
     problems: list[Problem] = []
     valid: list[str] = []
+    bases: Any = None
+    if base is not None:
+        try:
+            bases = _bases(base)
+        except DefinitionError as exc:
+            problems.extend(exc.errors)
+            files = []
     for name in files:
         try:
-            definition = load_definition(name)
+            definition = load_definition(name, base=bases)
         except DefinitionError as exc:
             problems.extend(exc.errors)
         else:
@@ -103,6 +116,30 @@ def _validate(files: Sequence[str], fmt: str, out: TextIO) -> int:
         for problem in problems:
             out.write(f"{problem}\n")
     return 1 if problems else 0
+
+
+def _bases(path: str) -> dict[str, Any]:
+    """The definitions a ``--base`` names: one file, or every ``*.json`` of a folder
+    that is not a variant, keyed by ``id@version``."""
+    import os
+
+    if not os.path.isdir(path):
+        d = load_definition(path)
+        return {d.key: d}
+    out: dict[str, Any] = {}
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        if not name.endswith(".json") or not os.path.isfile(full):
+            continue
+        try:
+            with open(full, encoding="utf-8") as handle:
+                if '"extends"' in handle.read():
+                    continue
+            d = load_definition(full)
+        except (OSError, UnicodeError, DefinitionError):
+            continue
+        out[d.key] = d
+    return out
 
 
 def _simulate(args: argparse.Namespace, out: TextIO) -> int:
@@ -142,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(args, "run"):  # verify, checkpoint, history, store migrate
         return _cli_store.run(args, out)
     if args.command == "validate":
-        return _validate(args.files, args.format, out)
+        return _validate(args.files, args.format, out, args.base)
     if hasattr(args, "handler"):
         return int(args.handler(args, out, sys.stderr))
     if args.command == "schema":

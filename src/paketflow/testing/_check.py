@@ -51,8 +51,8 @@ __all__ = [
     "scenario_for",
 ]
 
-#: States visited before the search stops (``--budget``); about 1-2 GB of memory at
-#: most on PAKET, well under a minute of work on processes/paket.json.
+#: States visited before the search stops (``--budget``); about 4-5 KB of memory per
+#: state on PAKET (benchmarks/bench_check.py), so roughly 1 GB at the budget.
 DEFAULT_BUDGET = 200_000
 
 #: Refusal codes that do not depend on the payload: when ``allowed()`` refuses an
