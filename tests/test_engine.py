@@ -4,6 +4,7 @@ deadlines, idempotency and replay, driven through the public API."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -147,7 +148,13 @@ def test_event_not_available_in_state(engine: Engine) -> None:
     iid = started(engine)
     err = refusal(engine.fire, iid, "pay", actor=PAYER, at=at("2012-03-06"))
     assert err.codes == ("ERR_EVENT_TIDAK_BERLAKU",)
-    assert "cancel, submit" in err.reasons[0].message_en
+    assert err.reasons[0].message_en == (
+        "Action “Pay” is not available in state Draft. Available: “Cancel”, “Submit”."
+    )
+    assert err.reasons[0].message_id == (
+        "Aksi “Pay (id)” tidak berlaku pada tahap Draft (id). "
+        "Yang berlaku: “Cancel (id)”, “Submit (id)”."
+    )
 
 
 def test_signatures_belong_to_one_visit(engine: Engine) -> None:
@@ -366,9 +373,7 @@ def test_a_null_guard_after_a_failed_guard_is_still_reported(mini_doc: dict[str,
     assert info.value.codes == ("ERR_NOT_ACK", "ERR_OVER")
 
 
-def test_data_errors_name_each_missing_field_in_both_languages() -> None:
-    """An empty payload missing two required fields gives one reason per field, each
-    pointing at its own field, with the detail in Indonesian and English."""
+def _sc1_until_waiting_for_elements() -> tuple[Any, Any]:
     from pathlib import Path
 
     from paketflow._runtime.simulate import load_scenario, run_scenario
@@ -376,10 +381,57 @@ def test_data_errors_name_each_missing_field_in_both_languages() -> None:
     root = Path(__file__).resolve().parent.parent
     definition = paketflow.load_definition(root / "processes" / "paket-tahap-tunggal.json")
     scenario = dict(load_scenario(root / "processes" / "scenarios" / "sc-1-saigon-2012.json"))
-    scenario["steps"] = scenario["steps"][:12]
-    eng = Engine([definition])
-    run_scenario(definition, scenario, engine=eng)
-    ketua = Actor.from_dict(scenario["actors"]["ketua"])
+    steps = scenario["steps"]
+    scenario["steps"] = steps[:12]  # the second incomplete meeting: MENUNGGU_UNSUR
+    eng = paketflow.Engine([definition])
+    result = run_scenario(definition, scenario, engine=eng)
+    assert result.instance is not None and result.instance.state == "MENUNGGU_UNSUR"
+    return eng, paketflow.Actor.from_dict(scenario["actors"]["ketua"])
+
+
+def test_allowed_lists_events_that_need_a_payload() -> None:
+    """The PAKEM chair waiting for a missing element may hold a meeting or replace a
+    representative, each with a payload: listed with their schema and required fields,
+    not refused for the empty payload allowed() checks with; cancelling is refused."""
+    eng, ketua = _sc1_until_waiting_for_elements()
+    iid = "saigon-2012"
+    perms = eng.allowed(iid, ketua, at=eng.history(iid)[-1].at)
+    assert perms.events == ()
+    assert set(perms.with_payload) == {"rapat_pakem_dilaksanakan", "anggota_pakem_diganti"}
+    assert perms.with_payload["rapat_pakem_dilaksanakan"]["required"] == ["hadir"]
+    assert set(perms.refused) == {"batalkan"}
+    doc = perms.as_dict("id")
+    json.dumps(doc)
+    assert doc["state"] == {"id": "MENUNGGU_UNSUR", "label": "Menunggu Kelengkapan Unsur"}
+    meeting = next(e for e in doc["with_payload"] if e["event"] == "rapat_pakem_dilaksanakan")
+    assert meeting["label"] == "Rapat PAKEM dilaksanakan"
+    assert meeting["schema"]["properties"]["hadir"]["type"] == "array"
+    assert doc["refused"][0]["reasons"][0]["category"] == "permission"
+    assert perms.label("batalkan") == {"id": "Dibatalkan", "en": "Cancelled"}
+
+
+def test_fire_returns_the_commands_notices() -> None:
+    """The snapshot fire returns carries that command's notices (the history's last
+    event has the same); a loaded snapshot has none and still compares equal."""
+    eng, ketua = _sc1_until_waiting_for_elements()
+    iid = "saigon-2012"
+    at_ = eng.history(iid)[-1].at + dt.timedelta(days=1)
+    new = eng.fire(
+        iid, "rapat_pakem_dilaksanakan", actor=ketua, data={"hadir": ["masyarakat"]}, at=at_
+    )
+    assert new.notices == eng.history(iid)[-1].notices
+    assert [n.code for n in new.notices][:1] == ["ERR_UNSUR_TIDAK_LENGKAP"]
+    loaded = eng.get(iid)
+    assert loaded.notices == () and loaded == new
+    doc = new.as_dict("en")
+    assert doc["notices"][0]["message"].startswith("PAKEM elements incomplete")
+    assert paketflow.Instance.from_dict(json.loads(json.dumps(doc))) == new
+
+
+def test_data_errors_name_each_missing_field_in_both_languages() -> None:
+    """An empty payload missing two required fields gives one reason per field, each
+    pointing at its own field, with the detail in Indonesian and English."""
+    eng, ketua = _sc1_until_waiting_for_elements()
     when = eng.history("saigon-2012")[-1].at
     err = refusal(eng.fire, "saigon-2012", "anggota_pakem_diganti", actor=ketua, data={}, at=when)
     assert [r.missing for r in err.reasons] == [("/unsur",), ("/nama",)]

@@ -906,3 +906,34 @@ def test_armed_deadline_fired_must_be_in_range() -> None:
     with pytest.raises(paketflow.FormatError) as info:
         paketflow.ArmedDeadline.from_dict(d)
     assert str(info.value) == "deadline: 'fired' must be 0 to 0, got -1"
+
+
+def test_as_dict_renders_notices_in_a_language() -> None:
+    """``Event.as_dict(lang)`` is ``to_dict()`` with each notice's message in the
+    language; without ``lang`` it is ``to_dict()`` exactly; an Instance's ``as_dict``
+    adds the notices of its command and reads back with ``from_dict``."""
+    import datetime as _dt
+
+    import paketflow
+
+    when = _dt.datetime(2012, 6, 5, tzinfo=_dt.UTC)
+    notice = paketflow.Notice("WARN_TERLAMBAT", "Terlambat 1 hari.", "1 day late.", ("PJOK",))
+    actor = paketflow.Actor("faskel-1", {"FASKEL"})
+    event = paketflow.Started(
+        instance_id="i-1",
+        seq=1,
+        at=when,
+        actor=actor,
+        notices=(notice,),
+        definition=paketflow.DefinitionRef("p", "1.0.0", "sha256:" + "0" * 64),
+        state="DRAF",
+        data={"a": 1},
+    )
+    assert event.as_dict() == event.to_dict()
+    assert event.as_dict("id")["notices"][0]["message"] == "Terlambat 1 hari."
+    from paketflow._runtime.fold import apply_event
+
+    instance = apply_event(None, event)
+    doc = instance.as_dict("en")
+    assert doc["notices"] == [] and doc["state"] == "DRAF"
+    assert paketflow.Instance.from_dict(doc) == instance

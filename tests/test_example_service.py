@@ -13,6 +13,7 @@ from examples.paket_service.app import STATUS, create_app
 from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
+ANSWERS: dict[str, Any] = {}  # the last accepted answer per event of the SC-1 run
 SC1 = json.loads((ROOT / "processes" / "scenarios" / "sc-1-saigon-2012.json").read_text("utf-8"))
 
 
@@ -66,6 +67,8 @@ def sc1_case(client: TestClient) -> str:
             assert answer.status_code == STATUS[doc["category"]]
         else:
             assert answer.status_code in (200, 201), (i, answer.text)
+            if step["command"] == "fire":
+                ANSWERS[step["event"]] = answer.json()
     return str(case)
 
 
@@ -93,6 +96,18 @@ def test_refusal_is_structured_json_with_status_from_category(
     assert "“Evaluasi selesai”" in doc["reasons"][0]["message"]
 
 
+def test_a_commands_notices_come_with_its_answer(sc1_case: str) -> None:
+    """The answer to a command is the case as JSON with that command's notices, in
+    the asked language (no re-reading of the history): the receipt 92 days late."""
+    received = ANSWERS["dana_diterima"]
+    assert received["state"] == "MUSYAWARAH_PRIORITAS"
+    codes = {n["code"]: n["message"] for n in received["notices"]}
+    assert codes["WARN_TERLAMBAT"] == (
+        "Pencairan tahap 1 terlambat 92 hari dari jadwal 2012-06-04."
+    )
+    assert "ERR_DANA_KURANG_MUSYAWARAH" in codes
+
+
 def test_unknown_case_and_bad_time_are_bilingual(client: TestClient) -> None:
     """An unknown case is 404 and an unreadable time 422, in the asked language."""
     answer = client.get("/cases/nope/page?lang=id")
@@ -106,9 +121,10 @@ def test_allowed_lists_events_and_refusals(client: TestClient, sc1_case: str) ->
     """The allowed view answers at the case's last event, with reasons as JSON."""
     pokja = {"X-Actor-Id": "pokja-1", "X-Actor-Roles": "POKJA_PAKET"}
     doc = client.get(f"/cases/{sc1_case}/allowed", headers=pokja).json()
-    assert doc["state"] == "EVALUASI"
-    assert "evaluasi_selesai" in doc["events"]
-    assert all(r["category"] for rs in doc["refused"].values() for r in rs)
+    assert doc["state"] == {"id": "EVALUASI", "label": "Evaluation and audit"}
+    able = [e["event"] for e in doc["events"] + doc["with_payload"]]
+    assert "evaluasi_selesai" in able
+    assert all(r["category"] for e in doc["refused"] for r in e["reasons"])
 
 
 def test_case_page_shows_the_report(client: TestClient, sc1_case: str) -> None:

@@ -47,24 +47,6 @@ def _actor(actor_id: str | None, roles: str | None, element: str | None, name: s
     )
 
 
-def instance_json(instance: paketflow.Instance) -> dict[str, Any]:
-    """The JSON shape of a case (Instance has no JSON form of its own yet)."""
-    return {
-        "id": instance.id,
-        "definition": f"{instance.definition}@{instance.definition_version}",
-        "state": instance.state,
-        "version": instance.version,
-        "entered_at": instance.entered_at.isoformat(),
-        "flags": sorted(instance.flags),
-        "signatures": [
-            {"slot": s.slot, "actor": s.actor, "at": s.at.isoformat(), "element": s.element}
-            for s in instance.signatures
-        ],
-        "deadlines": [a.to_dict() for a in instance.deadlines],
-        "data": instance.data,
-    }
-
-
 def create_app(store_url: str | None = None) -> FastAPI:
     """The application, on the store at ``store_url`` (default ``$PAKETFLOW_STORE`` or
     ``sqlite:///paket.db``)."""
@@ -107,6 +89,7 @@ def create_app(store_url: str | None = None) -> FastAPI:
     @app.post("/cases", status_code=201)
     async def start(
         body: dict[str, Any],
+        request: Request,
         x_actor_id: str | None = Header(None),
         x_actor_roles: str | None = Header(None),
         x_actor_element: str | None = Header(None),
@@ -121,11 +104,11 @@ def create_app(store_url: str | None = None) -> FastAPI:
             actor=actor,
             at=at,
         )
-        return instance_json(instance)
+        return instance.as_dict(lang_of(request))
 
     @app.get("/cases/{case}")
-    async def get(case: str) -> dict[str, Any]:
-        return instance_json(engine.get(case))
+    async def get(case: str, request: Request) -> dict[str, Any]:
+        return engine.get(case).as_dict(lang_of(request))
 
     @app.post("/cases/{case}/events/{event}")
     async def fire(
@@ -144,17 +127,13 @@ def create_app(store_url: str | None = None) -> FastAPI:
         instance = remember(
             case, at, actor, lambda: engine.fire(case, event, actor=actor, data=data, at=at)
         )
-        lang = lang_of(request)
-        notices = engine.history(case)[-1].notices
-        return {
-            "case": instance_json(instance),
-            "notices": [{"code": n.code, "message": n.message(lang)} for n in notices],
-        }
+        return instance.as_dict(lang_of(request))  # with this command's notices
 
     @app.post("/cases/{case}/signatures")
     async def sign(
         case: str,
         body: dict[str, Any],
+        request: Request,
         x_actor_id: str | None = Header(None),
         x_actor_roles: str | None = Header(None),
         x_actor_element: str | None = Header(None),
@@ -166,7 +145,7 @@ def create_app(store_url: str | None = None) -> FastAPI:
         instance = remember(
             case, at, actor, lambda: engine.sign(case, actor=actor, slot=slot, at=at)
         )
-        return instance_json(instance)
+        return instance.as_dict(lang_of(request))
 
     @app.post("/tick")
     async def tick(body: dict[str, Any]) -> dict[str, Any]:
@@ -183,18 +162,11 @@ def create_app(store_url: str | None = None) -> FastAPI:
         x_actor_name: str | None = Header(None),
     ) -> dict[str, Any]:
         actor = _actor(x_actor_id, x_actor_roles, x_actor_element, x_actor_name)
-        lang = lang_of(request)
         # the moment to ask about: ?at=…, else the case's last event (never the wall clock,
         # so a case replayed from 2012 is judged in 2012)
         query = request.query_params.get("at")
         at = when({"at": query}, case) if query else engine.history(case)[-1].at
-        perms = engine.allowed(case, actor, at=at)
-        return {
-            "state": perms.state,
-            "events": list(perms.events),
-            "refused": {e: [r.as_dict(lang) for r in rs] for e, rs in perms.refused.items()},
-            "sign": perms.sign,
-        }
+        return engine.allowed(case, actor, at=at).as_dict(lang_of(request))
 
     def report(case: str, lang: str, fmt: str) -> str:
         instance = engine.get(case)

@@ -242,6 +242,13 @@ class Notice:
         )
 
 
+def _notice_dict(notice: Notice, lang: str | None) -> dict[str, Any]:
+    d = notice.to_dict()
+    if lang is not None:
+        d["message"] = notice.message(lang)
+    return d
+
+
 @attrs.frozen
 class DefinitionRef:
     """Which definition an instance runs: ``id``, ``version`` and content ``hash``."""
@@ -283,6 +290,11 @@ class Instance:
     deadlines: tuple[ArmedDeadline, ...] = ()
     flags: frozenset[str] = frozenset()
     sets: Mapping[str, frozenset[str]] = attrs.field(default=EMPTY, converter=_frozen_sets)
+    #: The notices of the command that returned this snapshot (``Engine.start``,
+    #: ``sign``, ``fire``), so a caller need not re-read the history; empty for a
+    #: snapshot loaded, replayed or returned by an idempotent repeat. Not part of the
+    #: snapshot's state: not compared, not persisted.
+    notices: tuple[Notice, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def next_deadline_at(self) -> dt.datetime | None:
@@ -318,6 +330,14 @@ class Instance:
             "flags": sorted(self.flags),
             "sets": {k: sorted(v) for k, v in sorted(self.sets.items())},
         }
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """Plain JSON for an API answer: :meth:`to_dict` (the inverse is
+        :meth:`from_dict`) plus the ``notices`` of the command that returned it, their
+        ``message`` in ``lang`` when given (``{"id", "en"}`` otherwise)."""
+        d = self.to_dict()
+        d["notices"] = [_notice_dict(n, lang) for n in self.notices]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Instance:
@@ -439,6 +459,14 @@ class Event:
             "notices": [n.to_dict() for n in self.notices],
         }
         d.update(self._fields())
+        return d
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """Plain JSON for an API answer: :meth:`to_dict` (the inverse is
+        :meth:`from_dict`), with each notice's ``message`` in ``lang`` when given."""
+        d = self.to_dict()
+        if lang is not None:
+            d["notices"] = [_notice_dict(n, lang) for n in self.notices]
         return d
 
     def canonical(self) -> bytes:

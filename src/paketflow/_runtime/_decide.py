@@ -17,6 +17,7 @@ from paketflow._expr import Expr, PathSegment
 from paketflow._runtime._deadlines import transition_deadlines
 from paketflow._runtime._rules import (
     Rejection,
+    action_params,
     build_scope,
     evaluate,
     exclusions,
@@ -75,12 +76,15 @@ def decide(
                     cp,
                     code,
                     {
-                        "aksi": name,
-                        "action": name,
+                        **action_params(cp, name),
                         "tahap": state.labels.id,
                         "state": state.labels.en,
-                        "berlaku": sorted(state.transitions),
-                        "available": sorted(state.transitions),
+                        "berlaku": [
+                            action_params(cp, e)["aksi"] for e in sorted(state.transitions)
+                        ],
+                        "available": [
+                            action_params(cp, e)["action"] for e in sorted(state.transitions)
+                        ],
                     },
                     fix=(),
                 )

@@ -22,6 +22,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn, TypeVar
 
+import attrs
+
 from paketflow._calendar import WorkingCalendar
 from paketflow._categories import BUILTIN_CATEGORIES
 from paketflow._clock import Clock, SystemClock
@@ -368,8 +370,9 @@ class Engine:
     ) -> Instance:
         """Fire ``event`` as ``actor`` with payload ``data``.
 
-        Returns the new snapshot, or raises :class:`~paketflow.Refused` with every
-        reason; a refused command changes nothing. With ``idempotency_key``, a repeated
+        Returns the new snapshot (its ``notices`` are this command's warnings and
+        notes), or raises :class:`~paketflow.Refused` with every reason; a refused
+        command changes nothing. With ``idempotency_key``, a repeated
         command returns the snapshot it first produced without firing again.
         """
         try:
@@ -438,7 +441,7 @@ class Engine:
                 code=n.code,
                 notify=list(n.notify),
             )
-        return new
+        return attrs.evolve(new, notices=tuple(notices))  # the command's notices, at hand
 
     def tick(self, now: dt.datetime | None = None) -> list[Escalated | TimedOut]:
         """Fire every escalation tier and timeout due at or before ``now``; return the
@@ -507,8 +510,13 @@ class Engine:
 
     def allowed(self, instance_id: str, actor: Actor, at: dt.datetime | None = None) -> Permissions:
         """What ``actor`` may do now on the instance, and why each other event of the
-        current state is refused. Guards are evaluated on an empty payload, so an
-        event whose guards read the payload may still be refused when fired."""
+        current state is refused.
+
+        Rules are evaluated on an empty payload. An event that takes a payload (its
+        transition has a ``data`` schema) and is refused only by what the payload may
+        change is listed in ``with_payload`` with its schema and required fields, not
+        as refused; it may still be refused when fired with a payload that breaks a
+        rule. Labels of the state and events are in ``labels``."""
         try:
             check_id(instance_id, "instance_id")
             actor = check_actor(actor)
@@ -520,12 +528,23 @@ class Engine:
         state = cp.definition.states[inst.state]
         ok: list[str] = []
         refused: dict[str, tuple[Reason, ...]] = {}
-        for name in state.transitions:
+        needs: dict[str, dict[str, Any]] = {}
+        for name, tr in state.transitions.items():
             try:
                 decide(cp, inst, name, actor, {}, when, check_only=True)
                 ok.append(name)
             except Rejection as rej:
-                refused[name] = tuple(rej.reasons)
+                if tr.data_schema is None:
+                    refused[name] = tuple(rej.reasons)
+                    continue
+                # Checked on an empty payload: when something the payload cannot
+                # change refuses it (who may act, the state, missing signatures), it
+                # is refused; otherwise the rest is the payload's to satisfy.
+                if any(_independent_of_payload(r) for r in rej.reasons):
+                    refused[name] = tuple(rej.reasons)  # every reason, as fire gives
+                else:
+                    required = tr.data_schema.get("required", ())
+                    needs[name] = {"schema": tr.data_schema, "required": list(required)}
         sign: str | None = None
         sign_refused: tuple[Reason, ...] = ()
         if state.signatures is not None:
@@ -533,7 +552,15 @@ class Engine:
                 sign = check_sign(cp, inst, actor, None)
             except Rejection as rej:
                 sign_refused = tuple(rej.reasons)
-        return Permissions(inst.state, tuple(ok), refused, sign, sign_refused)
+        d = cp.definition
+        labels = {inst.state: (state.labels.id, state.labels.en)}
+        for name in state.transitions:
+            decl = d.events.get(name)
+            if decl is not None:
+                labels[name] = (decl.labels.id, decl.labels.en)
+        return Permissions(
+            inst.state, tuple(ok), refused, sign, sign_refused, with_payload=needs, labels=labels
+        )
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -646,3 +673,11 @@ def _semver(version: str) -> tuple[int, ...]:
         return tuple(int(p) for p in version.split("-")[0].split("."))
     except ValueError:
         return (0,)
+
+
+#: Refusal categories that an event's payload cannot change.
+_GATES = frozenset({"permission", "segregation_of_duties", "state"})
+
+
+def _independent_of_payload(reason: Reason) -> bool:
+    return reason.kind in _GATES or reason.code == "ERR_TANDA_TANGAN_KURANG"
