@@ -35,7 +35,7 @@ from transitions import Machine, State
 from paketflow._calendar import WorkingCalendar, zone
 from paketflow._definition._payload import payload_validator
 from paketflow._definition.model import Deadline, ProcessDefinition
-from paketflow._expr import Expr
+from paketflow._expr import Expr, var_roots
 from paketflow._fastschema import fast_predicate
 
 __all__ = ["CompiledProcess", "compile_definition", "machine_graph"]
@@ -176,21 +176,8 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
 
 def _roots(document: Any) -> frozenset[str]:
     """Which ``var`` roots the definition's expressions read, so the engine builds
-    only those parts of the evaluation scope (iterative: no recursion limit)."""
-    found: set[str] = set()
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("var") if len(node) == 1 else None
-            if isinstance(ref, str):
-                found.add(ref.split(".")[0])
-            elif isinstance(ref, list) and ref and isinstance(ref[0], str):
-                found.add(ref[0].split(".")[0])
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return frozenset(found)
+    only those parts of the evaluation scope."""
+    return var_roots(document)
 
 
 class _LabelledState(State):

@@ -58,6 +58,7 @@ __all__ = [
     "compile_expr",
     "compile_path",
     "parse_date",
+    "var_roots",
 ]
 
 ROOTS = frozenset(
@@ -670,3 +671,22 @@ def _date(v: Any, s: Scope, p: str) -> dt.date:
         return parse_date(v, s.get("_tz"))
     except (TypeError, ValueError, OverflowError) as exc:
         raise ExprEvalError(p, f"expected an ISO 8601 date, got {v!r}") from exc
+
+
+def var_roots(node: Any) -> frozenset[str]:
+    """The ``var`` roots (``data``, ``event``, …) read anywhere in a JSON document of
+    expressions (iterative: no recursion limit)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("var") if len(item) == 1 else None
+            if isinstance(ref, str):
+                found.add(ref.split(".")[0])
+            elif isinstance(ref, list) and ref and isinstance(ref[0], str):
+                found.add(ref[0].split(".")[0])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return frozenset(found)

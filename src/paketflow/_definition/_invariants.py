@@ -17,7 +17,7 @@ import attrs
 
 from paketflow._definition.model import Labels
 from paketflow._errors import Problem
-from paketflow._expr import Expr, ExprSyntaxError, compile_expr
+from paketflow._expr import Expr, ExprSyntaxError, compile_expr, var_roots
 
 __all__ = [
     "Invariant",
@@ -76,20 +76,7 @@ def _esc(key: str) -> str:
 
 
 def _roots(node: Any) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            ref = item.get("var") if len(item) == 1 else None
-            if isinstance(ref, str):
-                found.add(ref.split(".")[0])
-            elif isinstance(ref, list) and ref and isinstance(ref[0], str):
-                found.add(ref[0].split(".")[0])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
+    return set(var_roots(node))
 
 
 def invariant_problems(doc: Mapping[str, Any], file: str) -> list[Problem]:
