@@ -55,7 +55,12 @@ def measure(path: str | Path) -> dict[str, Any]:
                 counted.append(where)
                 repeated += len(text.encode())
     compact = len(_compact(doc).encode())
-    return {"bytes": len(raw), "compact": compact, "repeated": repeated, "ratio": repeated / compact}
+    return {
+        "bytes": len(raw),
+        "compact": compact,
+        "repeated": repeated,
+        "ratio": repeated / compact,
+    }
 
 
 def main(argv: list[str]) -> int:
