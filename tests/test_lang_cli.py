@@ -55,8 +55,11 @@ def test_migrate_definition_keeps_the_resolved_definition(
 ) -> None:
     """migrate-definition writes format 2 that resolves to the same hash, with the
     repeated cancellation written once in $defs."""
+    # paket.json is format 2 itself: migrate its resolved (format-1) document
+    source = tmp_path / "paket1.json"
+    source.write_text(json.dumps(load_definition(PAKET).document), encoding="utf-8")
     out = tmp_path / "paket2.json"
-    assert main(["migrate-definition", str(PAKET), "-o", str(out)]) == 0
+    assert main(["migrate-definition", str(source), "-o", str(out)]) == 0
     doc = json.loads(out.read_text("utf-8"))
     assert doc["format"] == 2
     assert doc["states"]["DRAF"]["on"]["batalkan"] == {"$use": "batalkan"}
