@@ -294,3 +294,12 @@ def test_testing_page_examples_run_and_name_every_builtin_invariant() -> None:
             exec(compile(block, "docs/testing.md", "exec"), namespace)
     finally:
         os.chdir(here)
+
+
+def test_tick_claim_batch_is_documented() -> None:
+    """docs/api.md (tick) and docs/storage.md (timers) give the batch size tick claims
+    with on stores that offer claim_due."""
+    from paketflow._runtime.engine import _CLAIM_BATCH
+
+    assert f"in batches of {_CLAIM_BATCH}," in _read("api.md")
+    assert f"claims due instances {_CLAIM_BATCH} at a" in _read("storage.md")

@@ -262,6 +262,53 @@ def test_escalation_fires_once_and_never_early(engine: Engine) -> None:
     assert engine.tick(dt.datetime(2012, 3, 20, tzinfo=WIB)) == []
 
 
+class CountingStore(paketflow.MemoryStore):
+    """A store without claims that counts the reads of ``due``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def due(self, now: dt.datetime) -> list[str]:
+        self.reads += 1
+        return super().due(now)
+
+
+class ReClaimingStore(CountingStore):
+    """A store whose claims never hide anything (a lease of 0 s): every claim returns
+    every due instance, including those already handed out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limits: list[int] = []
+
+    def claim_due(self, now: dt.datetime, limit: int) -> list[str]:
+        self.limits.append(limit)
+        return ["ghost", *self.due(now)][:limit]
+
+
+def test_tick_without_claim_due_reads_due_once(mini_doc: dict[str, Any]) -> None:
+    """On a store without ``claim_due`` (the Store protocol, MemoryStore) tick reads
+    ``due`` once per call and fires what is due."""
+    store = CountingStore()
+    engine = Engine([paketflow.load_definition(mini_doc)], store=store)
+    started(engine)
+    (ev,) = engine.tick(dt.datetime(2012, 3, 16, tzinfo=WIB))
+    assert (ev.type, ev.name, store.reads) == ("escalated", "TM-SUBMIT/h1", 1)
+
+
+def test_tick_with_claims_ticks_each_instance_once_and_stops(mini_doc: dict[str, Any]) -> None:
+    """On a store with ``claim_due`` tick claims in batches of 500 until a claim brings
+    nothing new: an instance claimed twice is ticked once, one it cannot load is
+    skipped, and the call ends even if claims keep returning the same ids."""
+    store = ReClaimingStore()
+    engine = Engine([paketflow.load_definition(mini_doc)], store=store)
+    iid = started(engine)
+    events = engine.tick(dt.datetime(2012, 3, 16, tzinfo=WIB))
+    assert [(e.instance_id, e.name) for e in events] == [(iid, "TM-SUBMIT/h1")]
+    assert store.limits == [500, 500]
+
+
 def test_interrupting_timeout_counts_working_days(engine: Engine) -> None:
     """The check deadline is five working days (weekends and holidays skipped); its
     timeout sends the instance back to DRAFT and disarms the deadline."""

@@ -399,25 +399,10 @@ def test_disbursement_retried_concurrently_pays_once(store_url: str) -> None:
 # -- timers --------------------------------------------------------------------------------
 
 
-class Claiming:
-    """A worker's view of a durable store whose ``due`` claims (what the engine's
-    tick does with stores that offer ``claim_due``)."""
-
-    def __init__(self, store: SQLStore, batch: int) -> None:
-        self._store = store
-        self._batch = batch
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def due(self, now: dt.datetime) -> list[str]:
-        return self._store.claim_due(now, self._batch)
-
-
 def ticker(url: str, now: dt.datetime, out: str) -> None:
     store = paketflow.open_store(url)
     assert isinstance(store, SQLStore)
-    engine = Engine([DEFINITION], store=Claiming(store, 200), logger=Quiet())  # type: ignore[arg-type]
+    engine = Engine([DEFINITION], store=store, logger=Quiet())
     fired = 0
     while True:
         events = engine.tick(now)

@@ -138,12 +138,27 @@ def test_timer_index_due_and_claims(store_url: str, mini_doc: dict[str, Any]) ->
     assert other.claim_due(later) == ["c"]
     assert other.claim_due(later) == []
     assert store.due(later) == ["a", "b", "c"]  # due() does not claim
-    engine.tick(later)
-    assert store.due(later) == []
+    assert engine.tick(later) == []  # every due instance is claimed by a worker
     other.claim_lease = 0.0
     submitted(engine, "d")
     assert other.claim_due(later) == ["d"]
     assert other.claim_due(later) == ["d"]  # the lease (0 s) ran out
+
+
+def test_tick_claims_so_workers_share_due_work(store_url: str, mini_doc: dict[str, Any]) -> None:
+    """tick() on a durable store claims the due instances: one another worker holds is
+    left to it, and two engines ticking the same store fire each step once."""
+    engine = engine_on(store_url, mini_doc)
+    for iid in ("a", "b", "c"):
+        submitted(engine, iid)
+    later = at("2012-04-30")
+    assert sql_store(store_url).claim_due(later, limit=1) == ["a"]
+    second = engine_on(store_url, mini_doc)
+    fired = engine.tick(later) + second.tick(later)
+    assert {e.instance_id for e in fired} == {"b", "c"}
+    assert len(fired) == len({(e.instance_id, e.seq) for e in fired})
+    assert engine.get("a").state == "CHECK"
+    assert engine.tick(later) == [] and second.tick(later) == []
 
 
 def test_events_are_chained(store_url: str, mini_doc: dict[str, Any]) -> None:
