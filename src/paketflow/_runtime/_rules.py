@@ -13,7 +13,7 @@ from paketflow._compile import CompiledProcess
 from paketflow._definition.model import Exclusion, Labels, State
 from paketflow._errors import Reason
 from paketflow._expr import Budget, Expr, ExprEvalError, ExprLimitError
-from paketflow._json import FrozenDict, FrozenList
+from paketflow._json import FrozenDict, FrozenList, pointer
 from paketflow._runtime.messages import BUILTIN, render
 from paketflow._runtime.model import Actor, Instance, Notice
 
@@ -414,7 +414,8 @@ def strs(value: Any) -> tuple[str, ...]:
 
 
 def json_pointer(path: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path) or "/"
+    """The RFC 6901 pointer of ``path`` for messages (``/`` for the root)."""
+    return pointer(path) or "/"
 
 
 def plain(value: Any) -> Any:
