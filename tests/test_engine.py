@@ -499,3 +499,27 @@ def test_data_errors_name_each_missing_field_in_both_languages() -> None:
     assert bad.reasons[0].message_id.endswith(
         "harus salah satu dari 'masyarakat', 'pemerintah', 'kelompok_peduli'."
     )
+
+
+def test_history_keeps_times_in_the_process_zone(engine: Engine) -> None:
+    """Times given in UTC (or any offset) are recorded in the process time zone
+    (Asia/Pontianak, +07:00): the same instant, the local wall time, in the snapshot,
+    every event and the escalations tick records."""
+    utc = dt.timezone.utc
+    inst = engine.start(
+        definition="mini",
+        instance_id="z1",
+        data={"required": 100},
+        actor=HEAD,
+        at=dt.datetime(2012, 3, 5, 2, tzinfo=utc),
+    )
+    engine.sign("z1", actor=A1, at=dt.datetime(2012, 3, 6, 2, tzinfo=utc))
+    (tier,) = engine.tick(dt.datetime(2012, 3, 15, 17, tzinfo=utc))
+    history = engine.history(inst.id)
+    assert [e.at.isoformat() for e in history] == [
+        "2012-03-05T09:00:00+07:00",
+        "2012-03-06T09:00:00+07:00",
+        "2012-03-16T00:00:00+07:00",
+    ]
+    assert tier.at == dt.datetime(2012, 3, 15, 17, tzinfo=utc)
+    assert engine.get("z1").entered_at.isoformat() == "2012-03-05T09:00:00+07:00"

@@ -235,7 +235,7 @@ class Engine:
         d = cp.definition
         try:
             actor = check_actor(actor)
-            when = self._when(at)
+            when = _in_zone(self._when(at), cp)
             payload = check_data(data, "data")
             key = check_key(idempotency_key)
             if instance_id is not None:
@@ -326,6 +326,7 @@ class Engine:
                 return done
             inst = self.store.load(instance_id)
             cp = self._compiled(inst)
+            local = _in_zone(when, cp)
             try:
                 chosen = check_sign(cp, inst, actor, slot)
             except Rejection as rej:
@@ -338,7 +339,7 @@ class Engine:
             event = Signed(
                 instance_id=instance_id,
                 seq=inst.version + 1,
-                at=when,
+                at=local,
                 actor=actor,
                 slot=chosen,
                 record=rule.record,
@@ -396,15 +397,16 @@ class Engine:
                 return done
             inst = self.store.load(instance_id)
             cp = self._compiled(inst)
+            local = _in_zone(when, cp)
             try:
-                rec, data_after = decide(cp, inst, event, actor, payload, when)
+                rec, data_after = decide(cp, inst, event, actor, payload, local)
             except Rejection as rej:
                 won = self._replayed(key, instance_id, fingerprint, event, actor)
                 if won is not None:  # the same keyed command won meanwhile elsewhere
                     return won
                 self._refuse(instance_id, event, actor, rej.reasons)
             except OverflowError:
-                self._out_of_range(instance_id, event, actor, when)
+                self._out_of_range(instance_id, event, actor, local)
             new = apply_event(inst, rec, data=data_after)
             self.store.append(
                 new, [rec], expected_version=inst.version, idempotency=_rec(key, fingerprint)
@@ -473,6 +475,7 @@ class Engine:
         cp = self._by_hash.get(inst.definition_hash)
         if cp is None:  # another engine's definition: that engine ticks it
             return []
+        when = _in_zone(when, cp)
         events: list[Escalated | TimedOut] = []
         states: list[str] = []
         cur = inst
@@ -691,6 +694,12 @@ def _semver(version: str) -> tuple[int, ...]:
         return tuple(int(p) for p in version.split("-")[0].split("."))
     except ValueError:
         return (0,)
+
+
+def _in_zone(when: dt.datetime, cp: CompiledProcess) -> dt.datetime:
+    """``when`` expressed in the process time zone (histories keep process-zone times,
+    whatever offset the caller used; the instant is the same)."""
+    return when if when.tzinfo is cp.tz else when.astimezone(cp.tz)
 
 
 #: Refusal categories that an event's payload cannot change.
