@@ -229,6 +229,15 @@ def t_drop_instance(conn: sqlite3.Connection, draw: Draw) -> str:
     return f"drop {instance}"
 
 
+def t_edit_definition(conn: sqlite3.Connection, draw: Draw) -> str:
+    """Edit the kept document of a definition (e.g. a guard's limit) in place."""
+    digest, body = draw(st.sampled_from(conn.execute("SELECT hash, body FROM definitions").fetchall()))
+    pos = draw(st.integers(0, len(body) - 1))
+    edited = body[:pos] + ("0" if body[pos] != "0" else "1") + body[pos + 1 :]
+    conn.execute("UPDATE definitions SET body = ? WHERE hash = ?", (edited, digest))
+    return f"definition {digest} char {pos}"
+
+
 TAMPERINGS = [
     t_flip,
     t_delete,
@@ -238,6 +247,7 @@ TAMPERINGS = [
     t_rewrite,
     t_forge_checkpoint,
     t_drop_instance,
+    t_edit_definition,
 ]
 
 
@@ -389,3 +399,25 @@ def test_bad_key_files(tmp_path: Path) -> None:
     junk.write_text("not a key")
     with pytest.raises(paketflow.StoreError, match="not an unencrypted PEM private key"):
         _audit.load_private_key(junk)
+
+
+def test_kept_definitions_are_checked_in_stores_and_bundles(
+    template: Path, tmp_path: Path
+) -> None:
+    """The store keeps the resolved document of each definition the engine ran on,
+    under its hash; the bundle carries them; an edited document is reported by name."""
+    store = SQLiteStore(template)
+    kept = dict(store.definition_rows())
+    paket = paketflow.load_definition(ROOT / "processes" / "paket-tahap-tunggal.json")
+    assert paket.hash in kept and len(kept) == 2
+    assert paketflow.load_definition(json.loads(kept[paket.hash])).hash == paket.hash
+    bundle = tmp_path / "b.json"
+    _audit.export_bundle(store, bundle)
+    doc = json.loads(bundle.read_text())
+    assert dict(map(tuple, doc["definitions"])) == kept
+    doc["definitions"][0][1] = doc["definitions"][0][1].replace("PAKET", "PAKET!", 1)
+    bundle.write_text(json.dumps(doc))
+    problems = [str(p) for p in _audit.verify_bundle(bundle, public_key=PUBLIC).problems]
+    assert problems == [
+        f"definition {doc['definitions'][0][0]}: kept document does not hash to its key (edited?)"
+    ]

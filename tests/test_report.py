@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 import struct
 import subprocess
 import zlib
@@ -26,6 +27,7 @@ from paketflow._runtime.simulate import ScenarioResult, load_scenario, run_scena
 
 ROOT = Path(__file__).resolve().parent.parent
 TUNGGAL = ROOT / "processes" / "paket-tahap-tunggal.json"
+PAKET = ROOT / "processes" / "paket.json"
 SC1 = ROOT / "processes" / "scenarios" / "sc-1-saigon-2012.json"
 SC2 = ROOT / "processes" / "scenarios" / "sc-2-mekar-sari-2013.json"
 
@@ -138,7 +140,7 @@ def test_report_from_history_alone_says_refusals_are_unknown(sc1: Any) -> None:
 def test_report_checks_the_definition_hash(sc1: Any) -> None:
     """A history reported against another definition is refused, naming both."""
     _, result, engine = sc1
-    other = paketflow.load_definition(ROOT / "processes" / "paket.json")
+    other = paketflow.load_definition(PAKET)
     with pytest.raises(paketflow.PaketflowError, match=r"not paket@1\.0\.0 \(sha256:"):
         build_report(other, engine.history(result.instance.id))
 
@@ -344,3 +346,45 @@ def test_report_command_reads_a_store(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "+92 hari" in html_out.read_text(encoding="utf-8")
     assert cli(["report", "nope", "--store", url, "--definition", str(TUNGGAL)]) == 2
     assert "'nope'" in capsys.readouterr().err
+
+
+def test_report_command_finds_the_definition_in_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without ``--definition``, ``paketflow report`` uses the resolved document the
+    store kept when the engine ran on it (``paketflow simulate --store``); a file whose
+    hash differs from the instance's is refused naming both hashes."""
+    url = f"sqlite:///{tmp_path / 'paket.db'}"
+    assert cli(["simulate", str(TUNGGAL), str(SC1), "--store", url]) == 0
+    capsys.readouterr()
+    assert cli(["report", "saigon-2012", "--store", url]) == 0
+    assert "92 days (64 working days)" in capsys.readouterr().out
+    other = paketflow.load_definition(PAKET)
+    pinned = paketflow.load_definition(TUNGGAL).hash
+    code = cli(["report", "saigon-2012", "--store", url, "--definition", str(PAKET)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"--definition: {PAKET} has hash {other.hash}, but instance 'saigon-2012' runs on "
+        f"{pinned}; pass the definition file it was started with, or leave --definition "
+        "out to use the store's copy\n"
+    )
+
+
+def test_report_command_without_a_kept_definition_asks_for_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store that kept no copy of the instance's definition (written by a paketflow
+    before schema 2) is reported with ``--definition`` and otherwise exits 2 saying so."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    definition = paketflow.load_definition(TUNGGAL)
+    engine = paketflow.Engine([definition], store=paketflow.open_store(url))
+    assert run_scenario(definition, load_scenario(SC1), engine=engine).ok
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute("DELETE FROM definitions")
+    assert cli(["report", "saigon-2012", "--store", url]) == 2
+    assert capsys.readouterr().err == (
+        f"--store: {url} keeps no copy of definition {definition.hash} that instance "
+        "'saigon-2012' runs on (written before paketflow kept definitions, schema 1); "
+        "pass --definition FILE\n"
+    )
+    assert cli(["report", "saigon-2012", "--store", url, "--definition", str(TUNGGAL)]) == 0

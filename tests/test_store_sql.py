@@ -214,7 +214,7 @@ def test_storage_doc_names_every_table_column_and_format(tmp_path: Any) -> None:
             columns = [r[1] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()]
             row = f"| `{table}` | " + ", ".join(f"`{c}`" for c in columns) + " |"
             assert row in page, row
-    assert len(tables) == 6
+    assert len(tables) == 7
     assert f"## Tables (schema version {SCHEMA_VERSION})" in page
     assert f"| event | {_codec.EVENT_FORMAT} |" in page
     assert f"| snapshot | {_codec.SNAPSHOT_FORMAT} |" in page

@@ -86,6 +86,8 @@ class AuditProblem:
     problem: str
 
     def __str__(self) -> str:
+        if self.instance and not self.seq:  # a kept definition
+            return f"{self.instance}: {self.problem}"
         where = f"{self.instance} #{self.seq}" if self.instance else f"checkpoint #{self.seq}"
         return f"{where}: {self.problem}"
 
@@ -221,9 +223,23 @@ def _verify(source: AuditSource, public: Ed25519PublicKey | None) -> AuditReport
         problem = _check_chain(iid, rows) or _check_snapshot(iid, rows, source.snapshot_row(iid))
         if problem is not None:
             problems.append(problem)
+    problems.extend(_check_definitions(source))
     marks = source.checkpoints()
     problems.extend(_check_checkpoints(marks, chains, public, notes))
     return AuditReport(len(chains), events, len(marks), tuple(problems), tuple(notes))
+
+
+def _check_definitions(source: AuditSource) -> list[AuditProblem]:
+    """Every kept definition's body must hash to the hash it is kept under (the hash
+    instances are pinned to), so the rules an instance ran on cannot be edited either."""
+    rows = getattr(source, "definition_rows", lambda: [])()
+    return [
+        AuditProblem(
+            f"definition {digest}", 0, "kept document does not hash to its key (edited?)"
+        )
+        for digest, body in rows
+        if "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest() != digest
+    ]
 
 
 def _check_chain(iid: str, rows: Sequence[EventRow]) -> AuditProblem | None:
@@ -351,6 +367,7 @@ def export_bundle(store: Any, path: str | Path) -> int:
         "store": source.url,
         "instances": instances,
         "checkpoints": [list(c) for c in source.checkpoints()],
+        "definitions": [list(d) for d in getattr(source, "definition_rows", lambda: [])()],
     }
     Path(path).write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
     return count
@@ -361,9 +378,13 @@ class _Bundle:
     url: str
     instances: Mapping[str, Any]
     marks: list[CheckpointRow]
+    definitions: list[tuple[str, str]] = attrs.field(factory=list)
 
     def instance_ids(self) -> list[str]:
         return sorted(self.instances)
+
+    def definition_rows(self) -> list[tuple[str, str]]:
+        return self.definitions
 
     def event_rows(self, instance_id: str) -> list[EventRow]:
         rows = self.instances[instance_id]["events"]
@@ -387,7 +408,8 @@ def verify_bundle(
         if doc.get("format") != "paketflow-audit-bundle" or doc.get("version") != BUNDLE_FORMAT:
             raise ValueError(f"format {doc.get('format')!r} version {doc.get('version')!r}")
         marks = [(int(n), str(b), str(s), str(k)) for n, b, s, k in doc["checkpoints"]]
-        bundle = _Bundle(str(path), doc["instances"], marks)
+        kept = [(str(h), str(b)) for h, b in doc.get("definitions", [])]
+        bundle = _Bundle(str(path), doc["instances"], marks, kept)
         return _verify(bundle, public)
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the bundle ({exc.strerror})") from None

@@ -37,7 +37,7 @@ from paketflow._definition._strict_json import (
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import DefinitionError, Problem
 
-__all__ = ["canonical_hash", "load_definition"]
+__all__ = ["canonical_hash", "canonical_text", "definition_body", "load_definition", "text_hash"]
 
 _MAX_EXTENDS = 16
 
@@ -48,11 +48,26 @@ class _Failed(Exception):
         self.problems = problems
 
 
+def canonical_text(document: Any) -> str:
+    """The canonical JSON a definition hash is taken over (sorted keys, no whitespace)."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_hash(document: Any) -> str:
     """``"sha256:<hex>"`` of the canonical JSON of ``document`` (sorted keys, no
     whitespace, UTF-8)."""
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text_hash(canonical_text(document))
+
+
+def text_hash(text: str) -> str:
+    """``"sha256:<hex>"`` of ``text`` as UTF-8 (a stored definition body's hash)."""
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def definition_body(definition: ProcessDefinition) -> str:
+    """The resolved document of ``definition`` as the text its hash is taken over
+    (what durable stores keep; :func:`load_definition` of it gives the same hash)."""
+    return canonical_text(definition.document)
 
 
 BaseArg = ProcessDefinition | Mapping[str, Any] | None

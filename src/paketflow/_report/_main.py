@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from paketflow._definition import load_definition
 from paketflow._definition.model import ProcessDefinition
@@ -72,9 +73,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--store", required=True, metavar="URL", help="store URL (sqlite:///FILE …)")
     p.add_argument(
         "--definition",
-        required=True,
         metavar="DEF",
-        help="definition file the instance runs on (its hash must match)",
+        help="definition file the instance runs on (its hash must match); by default "
+        "the copy the store kept when an engine ran on it",
     )
     p.add_argument("--lang", choices=("id", "en"), default="en", help="report language")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
@@ -94,17 +95,40 @@ def main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from paketflow._store import open_store
 
     try:
-        definition = load_definition(args.definition)
+        store = open_store(args.store)
+        history = store.history(args.instance)
+        definition = _definition_of(store, args.store, args.instance, args.definition)
+        report = build_report(definition, history, lang=args.lang)
     except DefinitionError as exc:
         for problem in exc.errors:
             err.write(f"{problem}\n")
         return 2
-    try:
-        store = open_store(args.store)
-        history = store.history(args.instance)
-        report = build_report(definition, history, lang=args.lang)
     except PaketflowError as exc:
         err.write(f"{exc}\n")
         return 2
     _write(render(report, args.format), args.output, out)
     return 0
+
+
+def _definition_of(store: Any, url: str, instance_id: str, path: str | None) -> ProcessDefinition:
+    """The definition ``instance_id`` runs on: the file ``path`` (its hash must match
+    the instance's), else the resolved document the store kept under the instance's
+    definition hash."""
+    pinned = store.load(instance_id).definition_hash
+    if path is not None:
+        definition = load_definition(path)
+        if definition.hash != pinned:
+            raise PaketflowError(
+                f"--definition: {path} has hash {definition.hash}, but instance "
+                f"{instance_id!r} runs on {pinned}; pass the definition file it was "
+                "started with, or leave --definition out to use the store's copy"
+            )
+        return definition
+    body = getattr(store, "definition_body", lambda _hash: None)(pinned)
+    if body is None:
+        raise PaketflowError(
+            f"--store: {url} keeps no copy of definition {pinned} that instance "
+            f"{instance_id!r} runs on (written before paketflow kept definitions, "
+            "schema 1); pass --definition FILE"
+        )
+    return load_definition(json.loads(body))

@@ -28,6 +28,7 @@ from paketflow._calendar import WorkingCalendar
 from paketflow._categories import BUILTIN_CATEGORIES
 from paketflow._clock import Clock, SystemClock
 from paketflow._compile import CompiledProcess, compile_definition
+from paketflow._definition.loader import definition_body
 from paketflow._definition.model import ProcessDefinition
 from paketflow._errors import (
     ArgumentTypeError,
@@ -139,9 +140,9 @@ class Engine:
         self._by_key: dict[str, CompiledProcess] = {}
         self._latest: dict[str, CompiledProcess] = {}
         self._extra_calendars = dict(calendars or {})
+        self.store: Store = store if store is not None else MemoryStore()
         for definition in definitions:
             self.add_definition(definition)
-        self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.log = logger if logger is not None else DefaultLogger()
         self._locks = tuple(threading.RLock() for _ in range(_STRIPES))
@@ -149,9 +150,14 @@ class Engine:
     # -- definitions ------------------------------------------------------------------
 
     def add_definition(self, definition: ProcessDefinition) -> None:
-        """Make ``definition`` available to :meth:`start` (compiled once per hash)."""
+        """Make ``definition`` available to :meth:`start` (compiled once per hash). A
+        store that keeps definitions (``save_definition``: every shipped store) gets its
+        resolved document, so reports and audits of the store need no file."""
         compiled = self._by_hash.get(definition.hash)
         if compiled is None:
+            save = getattr(self.store, "save_definition", None)
+            if save is not None:
+                save(definition.hash, definition_body(definition))
             compiled = compile_definition(definition)
             if self._extra_calendars:
                 cals = {**compiled.calendars, **self._extra_calendars}

@@ -18,6 +18,9 @@ Layout (schema version :data:`SCHEMA_VERSION`; see docs/storage.md):
 - ``timers(instance, deadline, step, due_us, claimed_until_us)``: the next step of
   each armed deadline, indexed by ``due_us``.
 - ``checkpoints(number, body, signature, key_id)``: signed checkpoints.
+- ``definitions(hash, body)`` (schema 2): the resolved document of every definition an
+  engine ran on the store, keyed by its hash; ``body`` is the JSON the hash is taken
+  over, so ``paketflow report`` and ``verify`` need no file beside the store.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             signature TEXT NOT NULL,
             key_id TEXT NOT NULL)""",
     ),
+    2: ("CREATE TABLE definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL)",),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -382,6 +386,30 @@ class SQLStore:
                 cur, "SELECT number, body, signature, key_id FROM checkpoints ORDER BY number"
             ).fetchall()
         return [(int(n), str(b), str(s), str(k)) for n, b, s, k in rows]
+
+    def save_definition(self, definition_hash: str, body: str) -> None:
+        """Keep the resolved document ``body`` of the definition ``definition_hash``
+        (once: a hash already kept is left as it is)."""
+        with self._write() as cur:
+            self._x(
+                cur,
+                "INSERT INTO definitions (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+                (definition_hash, body),
+            )
+
+    def definition_body(self, definition_hash: str) -> str | None:
+        """The resolved document kept for ``definition_hash``, as stored, or ``None``."""
+        with self._read() as cur:
+            row = self._x(
+                cur, "SELECT body FROM definitions WHERE hash = ?", (definition_hash,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def definition_rows(self) -> list[tuple[str, str]]:
+        """``(hash, body)`` of every kept definition, by hash."""
+        with self._read() as cur:
+            rows = self._x(cur, "SELECT hash, body FROM definitions ORDER BY hash").fetchall()
+        return [(str(h), str(b)) for h, b in rows]
 
     def add_checkpoint(self, number: int, body: str, signature: str, key_id: str) -> None:
         """Store a signed checkpoint; a concurrent checkpoint with the same number

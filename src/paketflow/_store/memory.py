@@ -29,7 +29,18 @@ class MemoryStore:
         self._events: dict[str, list[Event]] = {}
         self._keys: dict[str, tuple[str, str, int]] = {}
         self._heap: list[tuple[dt.datetime, str]] = []
+        self._definitions: dict[str, str] = {}
         self._lock = threading.RLock()
+
+    def save_definition(self, definition_hash: str, body: str) -> None:
+        """Keep the resolved document ``body`` of ``definition_hash`` (first one wins)."""
+        with self._lock:
+            self._definitions.setdefault(definition_hash, body)
+
+    def definition_body(self, definition_hash: str) -> str | None:
+        """The resolved document kept for ``definition_hash``, or ``None``."""
+        with self._lock:
+            return self._definitions.get(definition_hash)
 
     def load(self, instance_id: str) -> Instance:
         with self._lock:
