@@ -231,7 +231,8 @@ def t_drop_instance(conn: sqlite3.Connection, draw: Draw) -> str:
 
 def t_edit_definition(conn: sqlite3.Connection, draw: Draw) -> str:
     """Edit the kept document of a definition (e.g. a guard's limit) in place."""
-    digest, body = draw(st.sampled_from(conn.execute("SELECT hash, body FROM definitions").fetchall()))
+    kept = conn.execute("SELECT hash, body FROM definitions").fetchall()
+    digest, body = draw(st.sampled_from(kept))
     pos = draw(st.integers(0, len(body) - 1))
     edited = body[:pos] + ("0" if body[pos] != "0" else "1") + body[pos + 1 :]
     conn.execute("UPDATE definitions SET body = ? WHERE hash = ?", (edited, digest))
@@ -401,9 +402,7 @@ def test_bad_key_files(tmp_path: Path) -> None:
         _audit.load_private_key(junk)
 
 
-def test_kept_definitions_are_checked_in_stores_and_bundles(
-    template: Path, tmp_path: Path
-) -> None:
+def test_kept_definitions_are_checked_in_stores_and_bundles(template: Path, tmp_path: Path) -> None:
     """The store keeps the resolved document of each definition the engine ran on,
     under its hash; the bundle carries them; an edited document is reported by name."""
     store = SQLiteStore(template)

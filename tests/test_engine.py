@@ -505,7 +505,7 @@ def test_history_keeps_times_in_the_process_zone(engine: Engine) -> None:
     """Times given in UTC (or any offset) are recorded in the process time zone
     (Asia/Pontianak, +07:00): the same instant, the local wall time, in the snapshot,
     every event and the escalations tick records."""
-    utc = dt.timezone.utc
+    utc = dt.UTC
     inst = engine.start(
         definition="mini",
         instance_id="z1",

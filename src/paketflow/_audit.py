@@ -234,9 +234,7 @@ def _check_definitions(source: AuditSource) -> list[AuditProblem]:
     instances are pinned to), so the rules an instance ran on cannot be edited either."""
     rows = getattr(source, "definition_rows", lambda: [])()
     return [
-        AuditProblem(
-            f"definition {digest}", 0, "kept document does not hash to its key (edited?)"
-        )
+        AuditProblem(f"definition {digest}", 0, "kept document does not hash to its key (edited?)")
         for digest, body in rows
         if "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest() != digest
     ]
