@@ -232,7 +232,7 @@ def _verify(source: AuditSource, public: Ed25519PublicKey | None) -> AuditReport
 def _check_definitions(source: AuditSource) -> list[AuditProblem]:
     """Every kept definition's body must hash to the hash it is kept under (the hash
     instances are pinned to), so the rules an instance ran on cannot be edited either."""
-    rows = getattr(source, "definition_rows", lambda: [])()
+    rows: list[tuple[str, str]] = getattr(source, "definition_rows", list)()
     return [
         AuditProblem(f"definition {digest}", 0, "kept document does not hash to its key (edited?)")
         for digest, body in rows
@@ -365,7 +365,7 @@ def export_bundle(store: Any, path: str | Path) -> int:
         "store": source.url,
         "instances": instances,
         "checkpoints": [list(c) for c in source.checkpoints()],
-        "definitions": [list(d) for d in getattr(source, "definition_rows", lambda: [])()],
+        "definitions": [list(d) for d in getattr(source, "definition_rows", list)()],
     }
     Path(path).write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
     return count
