@@ -605,6 +605,13 @@ EXAMPLES: list[Example] = [
         "Add the state itself to scope.",
     ),
     (
+        "deadline.met-by-unreachable",
+        "An event in a deadline's met_by is not handled by any state of its scope.",
+        '"met_by": ["setujui"]  (deadline of DRAF, scope DRAF)',
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"].update(met_by=["setujui"]),
+        "Name an event of a state in the scope, or widen the scope.",
+    ),
+    (
         "timezone.unknown",
         "A time zone name the IANA database does not know.",
         '"timezone": "Asia/Atlantis"',

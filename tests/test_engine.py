@@ -523,3 +523,28 @@ def test_history_keeps_times_in_the_process_zone(engine: Engine) -> None:
     ]
     assert tier.at == dt.datetime(2012, 3, 15, 17, tzinfo=utc)
     assert engine.get("z1").entered_at.isoformat() == "2012-03-05T09:00:00+07:00"
+
+
+def test_an_event_that_meets_a_deadline_disarms_it_in_scope(mini_doc: dict[str, Any]) -> None:
+    """A deadline with ``met_by`` is disarmed when one of its events is accepted, even
+    by an internal transition that stays in the state: no escalation follows; the
+    same definition without ``met_by`` escalates after the work was done."""
+    spend = mini_doc["states"]["SPEND"]
+    spend["deadlines"] = {
+        "TM-ACK": {
+            "due": {"duration": "P3D"},
+            "escalations": {"h1": {"after": "P1D", "flag": "late", "notify": ["HEAD"]}},
+        }
+    }
+    plain = Engine([paketflow.load_definition(mini_doc)])
+    spend["deadlines"]["TM-ACK"]["met_by"] = ["ack"]
+    met = Engine([paketflow.load_definition(mini_doc)])
+    for engine in (plain, met):
+        iid = to_spend(engine)
+        assert [a.id for a in engine.get(iid).deadlines] == ["TM-ACK"]
+        engine.fire(iid, "ack", actor=PAYER, at=at("2012-03-10"))
+    assert met.history("i1")[-1].disarm == ("TM-ACK",)
+    assert met.get("i1").deadlines == () and met.get("i1").state == "SPEND"
+    assert met.tick(at("2012-03-20")) == []
+    assert [e.name for e in plain.tick(at("2012-03-20"))] == ["TM-ACK/h1"]
+    assert paketflow.replay(met.definition("mini"), met.history("i1")) == met.get("i1")

@@ -662,6 +662,18 @@ SEMANTIC: list[tuple[str, Callable[[dict[str, Any]], Any], str, str]] = [
         f"{S}/DRAF/deadlines/TM/scope",
     ),
     (
+        "met_by names an event no state of the scope handles",
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"].update(met_by=["setujui"]),
+        "deadline.met-by-unreachable",
+        f"{S}/DRAF/deadlines/TM/met_by/0",
+    ),
+    (
+        "met_by names an undeclared event",
+        lambda d: _st(d, "DRAF")["deadlines"]["TM"].update(met_by=["setuju"]),
+        "ref.event",
+        f"{S}/DRAF/deadlines/TM/met_by/0",
+    ),
+    (
         "bad time zone",
         lambda d: d.update(timezone="Asia/Atlantis"),
         "timezone.unknown",

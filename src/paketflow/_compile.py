@@ -91,6 +91,8 @@ class CompiledProcess:
     roots: frozenset[str] = attrs.field(repr=False, default=frozenset())
     fast: Mapping[tuple[str, str], Callable[[Any], bool]] = attrs.field(repr=False, factory=dict)
     deadlines: Mapping[str, Deadline] = attrs.field(repr=False, factory=dict)
+    #: Event name → the deadlines it meets (``met_by``).
+    met_by: Mapping[str, frozenset[str]] = attrs.field(repr=False, factory=dict)
 
     def move(self, source: str, trigger: str, test: Callable[[Expr], bool]) -> tuple[str, int]:
         """Trigger ``trigger`` from ``source``: the machine takes the first alternative
@@ -171,7 +173,17 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
         roots=_roots(definition.document),
         fast=fast,
         deadlines={dl.id: dl for st in definition.states.values() for dl in st.deadlines},
+        met_by=_met_by(definition),
     )
+
+
+def _met_by(definition: ProcessDefinition) -> dict[str, frozenset[str]]:
+    met: dict[str, set[str]] = {}
+    for state in definition.states.values():
+        for dl in state.deadlines:
+            for event in dl.met_by:
+                met.setdefault(event, set()).add(dl.id)
+    return {event: frozenset(ids) for event, ids in met.items()}
 
 
 def _roots(document: Any) -> frozenset[str]:

@@ -186,6 +186,7 @@ class Builder:
             escalations=tiers,
             timeout=timeout,
             labels=_opt_labels(d.get("labels")),
+            met_by=tuple(d.get("met_by", ())),
         )
 
     def signatures(self, sig: Mapping[str, Any], base: str) -> SignatureRule:

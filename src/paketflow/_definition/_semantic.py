@@ -363,6 +363,23 @@ class Checker:
                 )
         self.exclusions(sig.get("excludeActors", []), f"{base}/excludeActors")
 
+    def met_by(self, sid: str, deadline: Mapping[str, Any], base: str) -> None:
+        """Each event that meets a deadline is declared and can be fired in a state of
+        the deadline's scope (else the deadline could never be met by it)."""
+        scope = [s for s in deadline.get("scope", (sid,)) if s in self.states]
+        for i, event in enumerate(deadline.get("met_by", ())):
+            if not self.ref("event", event, self.events, f"{base}/met_by/{i}"):
+                continue
+            if not any(event in (self.states[s].get("on") or {}) for s in scope):
+                self.add(
+                    "deadline.met-by-unreachable",
+                    f"{base}/met_by/{i}",
+                    f"event {event!r} meets the deadline but no state of its scope "
+                    f"({', '.join(scope)}) handles it, so it can never meet it",
+                    "name an event of a state in the scope, or widen the scope",
+                    event,
+                )
+
     def deadline(self, sid: str, deadline: Mapping[str, Any], base: str) -> None:
         self.labels(deadline.get("labels"), f"{base}/labels")
         due = deadline["due"]
@@ -385,6 +402,7 @@ class Checker:
                     f"add {sid!r} to scope",
                     scope,
                 )
+        self.met_by(sid, deadline, base)
         for tid, tier in deadline.get("escalations", {}).items():
             p = f"{base}/escalations/{esc(tid)}"
             self.offset(tier["after"], f"{p}/after")

@@ -300,8 +300,8 @@ class Deadline:
     """A deadline armed when the instance enters ``state`` (``/states/<s>/deadlines/<id>``).
 
     It stays armed while the instance is in one of ``scope`` (which includes ``state``)
-    and is disarmed when it leaves them; re-entering ``state`` while armed does not
-    re-arm it.
+    and is disarmed when it leaves them or an event of ``met_by`` is accepted;
+    re-entering ``state`` while armed does not re-arm it.
     """
 
     id: str
@@ -311,6 +311,8 @@ class Deadline:
     escalations: tuple[Escalation, ...] = ()
     timeout: Timeout | None = None
     labels: Labels | None = None
+    #: Events that meet the deadline: an accepted one disarms it while in scope.
+    met_by: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -157,6 +157,10 @@ def decide(
     disarm: tuple[str, ...] = ()
     if entered:
         arm, disarm = transition_deadlines(cp, inst, d.states[target], data, when)
+    met = cp.met_by.get(name)
+    if met is not None:  # deadlines this event meets, still armed and not re-armed now
+        keep = {*disarm, *(a.id for a in arm)}
+        disarm += tuple(a.id for a in inst.deadlines if a.id in met and a.id not in keep)
     raised, lowered = _flag_changes(inst, flags_on, flags_off)
     event = Fired(
         instance_id=inst.id,
