@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from paketflow._definition import (
 )
 from paketflow._definition._semantic import MAX_WORKING_DAYS, _roots, _traps
 from paketflow._definition._strict_json import MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_POINTER_TEXT
+from paketflow._definition.loader import canonical_text
 from paketflow._errors import DefinitionError, Problem
 
 
@@ -1050,3 +1052,23 @@ def test_working_days_limit() -> None:
     )
     assert p.message == "1000000000 working days is more than the limit of 2500"
     assert p.hint == "use a shorter deadline, or an absolute date from the data"
+
+
+_JSON_KEYS = st.text(st.characters(exclude_categories=("Cs",)), max_size=4)
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(exclude_categories=("Cs",)), max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_definition_hash_text_is_rfc8785(document: Any) -> None:
+    """The text a definition hash is taken over is RFC 8785 canonical JSON for every
+    JSON value (the fast path for float-free, BMP-keyed documents included)."""
+    assert canonical_text(document).encode("utf-8") == rfc8785.dumps(document)
