@@ -377,6 +377,20 @@ EXAMPLES: list[Example] = [
         "Add signatures to the state or drop requireSignatures.",
     ),
     (
+        "signature.unknown-document",
+        "requireSignatures lists a document that no slot of the state signs.",
+        '"setujui": {"requireSignatures": ["SK"], …}',
+        lambda d: _st(d, "DIAJUKAN")["on"]["setujui"].update(requireSignatures=["SK"]),
+        "Give a slot that document, or remove it from the list.",
+    ),
+    (
+        "ref.document",
+        "A signature slot names a document not declared in /documents.",
+        '"lurah": {"roles": ["LURAH"], "document": "SK"}',
+        lambda d: _st(d, "DIAJUKAN")["signatures"]["slots"]["lurah"].update(document="SK"),
+        "Declare it in /documents.",
+    ),
+    (
         "expr.bad-node",
         "An expression object has not exactly one key.",
         '"when": {"==": [1, 1], "!=": [1, 2]}',

@@ -11,8 +11,10 @@ from paketflow._definition._semantic import Checker, ptr
 from paketflow._definition._strict_json import esc
 from paketflow._definition.model import (
     Alternative,
+    Attendance,
     CalendarSpec,
     Deadline,
+    DocumentDecl,
     Due,
     Effect,
     Element,
@@ -26,6 +28,7 @@ from paketflow._definition.model import (
     Offset,
     ProcessDefinition,
     Role,
+    Separation,
     SignatureRule,
     Slot,
     State,
@@ -138,6 +141,12 @@ class Builder:
             roles=tuple(t["roles"]),
             alternatives=alts,
             require_signatures=bool(t.get("requireSignatures", False)),
+            require_documents=(
+                tuple(t["requireSignatures"])
+                if isinstance(t.get("requireSignatures"), list)
+                else ()
+            ),
+            attendance=self.attendance(t["attendance"], base) if "attendance" in t else None,
             exclude=self.exclusions(t.get("excludeActors", [])),
             guards=guards,
             effects=self.effects(t.get("effects", []), f"{base}/effects"),
@@ -145,6 +154,14 @@ class Builder:
             record=tuple(t.get("record", ())),
             data_schema=t.get("data"),
             reenter=bool(t.get("reenter", False)),
+        )
+
+    def attendance(self, att: Mapping[str, Any], base: str) -> Attendance:
+        return Attendance(
+            field=att["field"],
+            elements=tuple(att.get("elements", self.c.elements)),
+            min=att.get("min", 1),
+            members=self.opt_expr(att, "members", f"{base}/attendance"),
         )
 
     def deadline(self, sid: str, did: str, d: Mapping[str, Any], base: str) -> Deadline:
@@ -198,6 +215,8 @@ class Builder:
                 element=slot.get("element"),
                 labels=_opt_labels(slot.get("labels")),
                 expected=self.opt_expr(slot, "expected", f"{base}/slots/{esc(slot_id)}"),
+                only=self.opt_expr(slot, "only", f"{base}/slots/{esc(slot_id)}"),
+                document=slot.get("document"),
             )
             for slot_id, slot in sig["slots"].items()
         )
@@ -267,9 +286,29 @@ class Builder:
             ),
             events=MappingProxyType(
                 {
-                    eid: EventDecl(id=eid, labels=_labels(e["labels"]))
+                    eid: EventDecl(
+                        id=eid,
+                        labels=_labels(e["labels"]),
+                        rule=e.get("rule"),
+                        reason=_opt_labels(e.get("reason")),
+                    )
                     for eid, e in doc["events"].items()
                 }
+            ),
+            documents=MappingProxyType(
+                {
+                    did: DocumentDecl(id=did, labels=_labels(x["labels"]))
+                    for did, x in doc.get("documents", {}).items()
+                }
+            ),
+            separations=tuple(
+                Separation(
+                    rule=rule,
+                    roles=tuple(x["roles"]),
+                    not_with=tuple(x["notWith"]),
+                    reason=_opt_labels(x.get("reason")),
+                )
+                for rule, x in doc.get("separations", {}).items()
             ),
             elements=MappingProxyType(
                 {

@@ -48,6 +48,10 @@ BUILTIN_MESSAGES = frozenset(
         "ERR_BATAS_EVALUASI",
         "ERR_TIDAK_ADA_TANDA_TANGAN",
         "ERR_SUDAH_MENANDATANGANI",
+        "ERR_TANDA_TANGAN_AMBIGU",
+        "ERR_SLOT_TIDAK_DIKENAL",
+        "ERR_BUKAN_PENANDATANGAN",
+        "ERR_UNSUR_TIDAK_LENGKAP",
         "ERR_SLOT_PENUH",
         "ERR_DUPLIKAT_PERINTAH",
         "ERR_ID_TIDAK_VALID",
@@ -101,6 +105,7 @@ class Checker:
         self.flags: Mapping[str, Any] = doc.get("flags", {})
         self.calendars: Mapping[str, Any] = doc.get("calendars", {})
         self.messages: Mapping[str, Any] = doc.get("messages", {})
+        self.documents: Mapping[str, Any] = doc.get("documents", {})
         self.edges: dict[str, list[str]] = {s: [] for s in self.states}
 
     # -- helpers -------------------------------------------------------------------
@@ -119,6 +124,7 @@ class Checker:
             "calendar": "/calendars",
             "flag": "/flags",
             "message": "/messages",
+            "document": "/documents",
         }[kind]
         close = [k for k in table if k.lower() == name.lower()] or difflib.get_close_matches(
             name, list(table), n=1
@@ -279,9 +285,17 @@ class Checker:
             (self.elements, "elements"),
             (self.flags, "flags"),
             (self.events, "events"),
+            (self.documents, "documents"),
         ):
             for key, item in table.items():
                 self.labels(item["labels"], ptr(name, key, "labels"))
+        for key, event in self.events.items():
+            self.labels(event.get("reason"), ptr("events", key, "reason"))
+        for rule, sep in doc.get("separations", {}).items():
+            p = ptr("separations", rule)
+            self.role_list(sep["roles"], f"{p}/roles")
+            self.role_list(sep["notWith"], f"{p}/notWith")
+            self.labels(sep.get("reason"), f"{p}/reason")
         for key, role in self.roles.items():
             self.labels(role["labels"], ptr("roles", key, "labels"))
             if "element" in role:
@@ -328,6 +342,10 @@ class Checker:
             self.labels(slot.get("labels"), f"{p}/labels")
             if "expected" in slot:
                 self.expr(slot["expected"], f"{p}/expected")
+            if "only" in slot:
+                self.expr(slot["only"], f"{p}/only")
+            if "document" in slot:
+                self.ref("document", slot["document"], self.documents, f"{p}/document")
             element = slot.get("element")
             if element is not None and not self.ref(
                 "element", element, self.elements, f"{p}/element"
@@ -447,6 +465,25 @@ class Checker:
                 'add "signatures" to the state or remove requireSignatures',
                 True,
             )
+        required = t.get("requireSignatures")
+        if isinstance(required, list) and "signatures" in state:
+            signed = {slot.get("document") for slot in state["signatures"]["slots"].values()}
+            for i, doc_id in enumerate(required):
+                if doc_id not in signed:
+                    self.add(
+                        "signature.unknown-document",
+                        f"{base}/requireSignatures/{i}",
+                        f"requireSignatures names document {doc_id!r} but no slot of state "
+                        f"{sid!r} signs it",
+                        'give a slot "document": ' + repr(doc_id) + " or remove it from the list",
+                        doc_id,
+                    )
+        if "attendance" in t:
+            att = t["attendance"]
+            for i, el in enumerate(att.get("elements", ())):
+                self.ref("element", el, self.elements, f"{base}/attendance/elements/{i}")
+            if "members" in att:
+                self.expr(att["members"], f"{base}/attendance/members")
         self.exclusions(t.get("excludeActors", []), f"{base}/excludeActors")
         if "data" in t:
             self.data_schema(t["data"], f"{base}/data")

@@ -46,7 +46,9 @@ __all__ = ["MAX_NODES", "Resolution", "resolve"]
 MAX_NODES = 200_000
 """The most JSON nodes fragment expansion may produce (bounds ``$use`` blow-up)."""
 
-_EXPR_KEYS = frozenset({"if", "when", "missing", "expected", "value", "date", "params", "cel"})
+_EXPR_KEYS = frozenset(
+    {"if", "when", "missing", "expected", "only", "members", "value", "date", "params", "cel"}
+)
 _PARAM_TEXT = re.compile(r"\{params\.([A-Za-z][A-Za-z0-9_-]*)\}")
 _TYPES = {
     "integer": "an integer",
@@ -570,6 +572,7 @@ class _Resolver:
             base = f"/states/{esc(sid)}"
             for slot_id, slot in state.get("signatures", {}).get("slots", {}).items():
                 self.cel(slot, "expected", f"{base}/signatures/slots/{esc(slot_id)}")
+                self.cel(slot, "only", f"{base}/signatures/slots/{esc(slot_id)}")
             for did, dl in state.get("deadlines", {}).items():
                 p = f"{base}/deadlines/{esc(did)}"
                 self.cel(dl["due"], "date", f"{p}/due")
@@ -587,6 +590,8 @@ class _Resolver:
                     self.notices(a.get("notices", []), f"{p}/alternatives/{i}/notices")
                 self.effects(t.get("effects", []), f"{p}/effects")
                 self.notices(t.get("notices", []), f"{p}/notices")
+                if "attendance" in t:
+                    self.cel(t["attendance"], "members", f"{p}/attendance")
 
     def messages(self, doc: dict[str, Any]) -> None:
         for code, texts in doc.get("messages", {}).items():

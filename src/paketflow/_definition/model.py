@@ -22,8 +22,10 @@ from paketflow._expr import Expr, PathSegment
 
 __all__ = [
     "Alternative",
+    "Attendance",
     "CalendarSpec",
     "Deadline",
+    "DocumentDecl",
     "Due",
     "Effect",
     "Element",
@@ -37,6 +39,7 @@ __all__ = [
     "Offset",
     "ProcessDefinition",
     "Role",
+    "Separation",
     "SignatureRule",
     "Slot",
     "State",
@@ -96,10 +99,36 @@ class Role:
 
 @attrs.frozen
 class EventDecl:
-    """An event declared in ``/events/<id>`` with its labels."""
+    """An event declared in ``/events/<id>`` with its labels.
+
+    ``rule`` (with ``reason``) names the segregation-of-duties rule that confines the
+    event to the states that offer it: firing it anywhere else is refused with
+    ``ERR_PEMISAHAN_TUGAS`` carrying that rule, not as an unavailable action."""
 
     id: str
     labels: Labels
+    rule: str | None = None
+    reason: Labels | None = None
+
+
+@attrs.frozen
+class DocumentDecl:
+    """A document (``/documents/<id>``) whose signatures a state collects."""
+
+    id: str
+    labels: Labels
+
+
+@attrs.frozen
+class Separation:
+    """Roles one person may not hold together (``/separations/<rule>``): an actor
+    holding one of ``roles`` and one of ``notWith`` is refused every command with
+    ``ERR_PEMISAHAN_TUGAS`` naming ``rule``."""
+
+    rule: str
+    roles: tuple[str, ...]
+    not_with: tuple[str, ...]
+    reason: Labels | None = None
 
 
 @attrs.frozen
@@ -118,8 +147,14 @@ class Slot:
     """One signature slot of a signature rule: ``count`` distinct signers holding any
     of ``roles`` (and, when ``element`` is set, representing that element).
 
-    ``expected`` evaluates to the names of the persons expected to sign (used in
-    refusal messages).
+    ``expected`` evaluates to the names of the persons expected to sign (shown in
+    refusals). ``only`` evaluates to the persons (actor ids or names) who alone may
+    sign the slot: when it names anyone, others are refused (``ERR_BUKAN_PENANDATANGAN``)
+    and a signature by someone it no longer names (a representative replaced
+    meanwhile) stops counting; when it evaluates to nothing (no data yet) anyone
+    fitting the slot may sign.
+    ``document`` is the document (``/documents/<id>``) the slot belongs to, so a
+    state can collect the signatures of several documents.
     """
 
     id: str
@@ -128,6 +163,8 @@ class Slot:
     element: str | None = None
     labels: Labels | None = None
     expected: Expr | None = None
+    only: Expr | None = None
+    document: str | None = None
 
 
 @attrs.frozen
@@ -153,6 +190,11 @@ class SignatureRule:
     distinct_persons: bool = True
     exclude: tuple[Exclusion, ...] = ()
     record: str | None = None
+
+    @property
+    def documents(self) -> tuple[str, ...]:
+        """The documents the slots belong to, in slot order, each once."""
+        return tuple(dict.fromkeys(s.document for s in self.slots if s.document is not None))
 
 
 @attrs.frozen
@@ -209,6 +251,26 @@ class Notice:
 
 
 @attrs.frozen
+class Attendance:
+    """Who attended the meeting a transition records, per element
+    (``/states/<s>/on/<e>/attendance``).
+
+    The payload field ``field`` maps each element to the persons present (actor ids
+    or names; a bare number counts anonymous attendees). Every element of
+    ``elements`` needs at least ``min`` attendees; when ``members`` (an expression
+    giving an object element → persons) names anyone for an element, only those
+    persons count. Otherwise the command is refused with ``ERR_UNSUR_TIDAK_LENGKAP``
+    naming the missing elements and the persons expected (``members`` of those
+    elements) before signatures are counted: an incomplete meeting is the reason, not
+    the signatures it could not collect."""
+
+    field: str
+    elements: tuple[str, ...]
+    min: int = 1
+    members: Expr | None = None
+
+
+@attrs.frozen
 class Alternative:
     """One guarded alternative of a transition (an exclusive-gateway flow).
 
@@ -237,6 +299,8 @@ class Transition:
     roles: tuple[str, ...]
     alternatives: tuple[Alternative, ...]
     require_signatures: bool = False
+    require_documents: tuple[str, ...] = ()
+    attendance: Attendance | None = None
     exclude: tuple[Exclusion, ...] = ()
     guards: tuple[Guard, ...] = ()
     effects: tuple[Effect, ...] = ()
@@ -352,6 +416,8 @@ class ProcessDefinition:
     data_schema: Mapping[str, Any] | None = None
     timezone: str = "Asia/Jakarta"
     flags: Mapping[str, Labels] = attrs.field(factory=dict)
+    documents: Mapping[str, DocumentDecl] = attrs.field(factory=dict)
+    separations: tuple[Separation, ...] = ()
     format: int = 1
     extends: str | None = None
     document: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)

@@ -18,7 +18,9 @@ from paketflow._runtime._deadlines import transition_deadlines
 from paketflow._runtime._rules import (
     Rejection,
     action_params,
+    attendance_reasons,
     build_scope,
+    confined_reason,
     evaluate,
     exclusions,
     expr_reason,
@@ -30,6 +32,7 @@ from paketflow._runtime._rules import (
     plain,
     role_reason,
     schema_reasons,
+    separation_reasons,
     strs,
 )
 from paketflow._runtime.fold import apply_ops
@@ -69,6 +72,9 @@ def decide(
     state = d.states[inst.state]
     tr = state.transitions.get(name)
     if tr is None:
+        confined = None if state.final else confined_reason(cp, actor, name)
+        if confined is not None:
+            raise Rejection([confined])
         code = "ERR_STATUS_AKHIR" if state.final else "ERR_EVENT_TIDAK_BERLAKU"
         raise Rejection(
             [
@@ -92,10 +98,14 @@ def decide(
         )
     if actor.roles.isdisjoint(tr.roles):
         raise Rejection([role_reason(cp, actor, name, tr.roles)])
-    reasons: list[Reason] = []
+    reasons: list[Reason] = separation_reasons(cp, actor, name) if d.separations else []
     reasons.extend(exclusions(cp, inst, actor, name, tr.exclude))
+    if tr.attendance is not None:  # an incomplete meeting is the reason, before signatures
+        reasons.extend(attendance_reasons(cp, inst, tr.attendance, actor, payload, when))
     if tr.require_signatures:
-        reasons.extend(missing_signatures(cp, inst, state, actor, payload, when))
+        reasons.extend(
+            missing_signatures(cp, inst, state, actor, payload, when, tr.require_documents)
+        )
     validator = cp.validators.get((state.id, name))
     if validator is not None:
         fast = cp.fast.get((state.id, name))

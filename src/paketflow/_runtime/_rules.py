@@ -10,7 +10,7 @@ from typing import Any
 
 from paketflow._calendar import to_local_date
 from paketflow._compile import CompiledProcess
-from paketflow._definition.model import Exclusion, Labels, State
+from paketflow._definition.model import Attendance, Exclusion, Labels, SignatureRule, Slot, State
 from paketflow._errors import Reason
 from paketflow._expr import Budget, Expr, ExprEvalError, ExprLimitError
 from paketflow._json import FrozenDict, FrozenList, pointer
@@ -60,6 +60,46 @@ def exclusions(
     return out
 
 
+def expected_signers(
+    cp: CompiledProcess,
+    inst: Instance,
+    rule: SignatureRule,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    when: dt.datetime,
+    errors: list[Reason],
+) -> dict[str, tuple[str, ...]]:
+    """Per slot with ``only``, the persons (ids or names) it names now; a slot whose
+    ``only`` evaluates to nothing is left out (anyone fitting may sign)."""
+    out: dict[str, tuple[str, ...]] = {}
+    scope = None
+    for slot in rule.slots:
+        if slot.only is None:
+            continue
+        if scope is None:
+            scope = build_scope(cp, inst, actor, payload, when, inst.data)
+        names = strs(evaluate(cp, slot.only, scope, errors))
+        if names:
+            out[slot.id] = names
+    return out
+
+
+def _is(person_id: str, name: str | None, names: tuple[str, ...]) -> bool:
+    return person_id in names or (name is not None and name in names)
+
+
+def signature_counts(inst: Instance, expected: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+    """Signatures per slot that still count: a signature by a person the slot's
+    expectation no longer names (a representative replaced since) does not."""
+    counts: dict[str, int] = {}
+    for sig in inst.signatures:
+        want = expected.get(sig.slot)
+        if want is not None and not _is(sig.actor, sig.name, want):
+            continue
+        counts[sig.slot] = counts.get(sig.slot, 0) + 1
+    return counts
+
+
 def missing_signatures(
     cp: CompiledProcess,
     inst: Instance,
@@ -67,19 +107,24 @@ def missing_signatures(
     actor: Actor,
     payload: Mapping[str, Any],
     when: dt.datetime,
+    documents: tuple[str, ...] = (),
 ) -> list[Reason]:
+    """ERR_TANDA_TANGAN_KURANG when a slot (of ``documents``, or any) is short."""
     rule = state.signatures
     if rule is None:
         return []
-    counts: dict[str, int] = {}
-    for sig in inst.signatures:
-        counts[sig.slot] = counts.get(sig.slot, 0) + 1
+    errors: list[Reason] = []
+    want = expected_signers(cp, inst, rule, actor, payload, when, errors)
+    if errors:
+        return errors
+    counts = signature_counts(inst, want)
     missing: list[str] = []
     expected: list[str] = []
     fix: list[str] = []
     scope = None
-    errors: list[Reason] = []
     for slot in rule.slots:
+        if documents and slot.document not in documents:
+            continue
         have = counts.get(slot.id, 0)
         if have >= slot.count:
             continue
@@ -90,6 +135,8 @@ def missing_signatures(
             if scope is None:
                 scope = build_scope(cp, inst, actor, payload, when, inst.data)
             expected.extend(strs(evaluate(cp, slot.expected, scope, errors)))
+        else:
+            expected.extend(want.get(slot.id, ()))
     if not missing:
         return []
     params = {
@@ -111,9 +158,20 @@ def missing_signatures(
     ]
 
 
-def check_sign(cp: CompiledProcess, inst: Instance, actor: Actor, slot: str | None) -> str:
+def check_sign(
+    cp: CompiledProcess,
+    inst: Instance,
+    actor: Actor,
+    slot: str | None,
+    when: dt.datetime,
+) -> str:
+    """The slot ``actor``'s signature goes to, or Rejection. ``slot`` names a slot or
+    a document of the state's rule; without it the actor's free slots must all belong
+    to one document (else the signature is ambiguous and refused, listing the
+    choices)."""
     state = cp.definition.states[inst.state]
     rule = state.signatures
+    who = actor.name or actor.id
     if rule is None:
         raise Rejection(
             [
@@ -124,13 +182,25 @@ def check_sign(cp: CompiledProcess, inst: Instance, actor: Actor, slot: str | No
                 )
             ]
         )
-    reasons = exclusions(cp, inst, actor, "sign", rule.exclude)
+    reasons = separation_reasons(cp, actor, "sign") + exclusions(
+        cp, inst, actor, "sign", rule.exclude
+    )
     if reasons:
         raise Rejection(reasons)
+    ids = [s.id for s in rule.slots]
+    if slot is not None and slot not in ids and slot not in rule.documents:
+        choices = [*rule.documents, *ids]
+        params = {
+            "slot": slot,
+            "tahap": state.labels.id,
+            "state": state.labels.en,
+            "pilihan": choices,
+            "choices": choices,
+        }
+        raise Rejection([make_reason(cp, "ERR_SLOT_TIDAK_DIKENAL", params, fix=())])
     mine = [s for s in inst.signatures if s.actor == actor.id]
     if mine and rule.distinct_persons:
         prev = mine[0]
-        who = actor.name or actor.id
         if prev.element is not None:
             code, el = "ERR_SATU_ORANG_SATU_UNSUR", prev.element or prev.slot
             raise Rejection(
@@ -144,26 +214,194 @@ def check_sign(cp: CompiledProcess, inst: Instance, actor: Actor, slot: str | No
                 ]
             )
         raise Rejection([make_reason(cp, "ERR_SUDAH_MENANDATANGANI", {"nama": who, "name": who})])
-    counts: dict[str, int] = {}
-    for sig in inst.signatures:
-        counts[sig.slot] = counts.get(sig.slot, 0) + 1
-    fits = [
+    errors: list[Reason] = []
+    want = expected_signers(cp, inst, rule, actor, {}, when, errors)
+    if errors:
+        raise Rejection(errors)
+    counts = signature_counts(inst, want)
+    fits_role = [
         s
         for s in rule.slots
-        if (slot is None or s.id == slot)
+        if (slot is None or slot in (s.id, s.document))
         and not actor.roles.isdisjoint(s.roles)
         and (s.element is None or s.element == actor.element)
     ]
-    for s in fits:
-        if counts.get(s.id, 0) < s.count:
-            return s.id
-    roles = sorted({r for s in rule.slots for r in s.roles})
+    fits = [s for s in fits_role if s.id not in want or _is(actor.id, actor.name, want[s.id])]
+    free = [s for s in fits if counts.get(s.id, 0) < s.count]
+    if slot is None and len({s.document for s in free}) > 1:
+        choices = list(dict.fromkeys(s.document or s.id for s in free))
+        params = {"nama": who, "name": who, "pilihan": choices, "choices": choices}
+        raise Rejection(
+            [make_reason(cp, "ERR_TANDA_TANGAN_AMBIGU", params, missing=tuple(choices))]
+        )
+    if free:
+        return free[0].id
     if fits:
-        who = actor.name or actor.id
         slots = [s.id for s in fits]
         params = {"nama": who, "name": who, "slot": slots}
         raise Rejection([make_reason(cp, "ERR_SLOT_PENUH", params)])
+    if fits_role:
+        shown = expected_names(cp, inst, fits_role, actor, when)
+        expected = shown or [n for s in fits_role for n in want.get(s.id, ())]
+        slots = [s.id for s in fits_role]
+        params = {
+            "nama": who,
+            "name": who,
+            "slot": slots,
+            "diharapkan": expected,
+            "expected": expected,
+        }
+        raise Rejection(
+            [
+                make_reason(
+                    cp,
+                    "ERR_BUKAN_PENANDATANGAN",
+                    params,
+                    expected=tuple(expected),
+                    fix=tuple(dict.fromkeys(r for s in fits_role for r in s.roles)),
+                )
+            ]
+        )
+    roles = sorted({r for s in rule.slots for r in s.roles})
     raise Rejection([role_reason(cp, actor, "sign", roles)])
+
+
+def expected_names(
+    cp: CompiledProcess, inst: Instance, slots: Iterable[Slot], actor: Actor, when: dt.datetime
+) -> list[str]:
+    """The names the slots' ``expected`` expressions give (for refusals)."""
+    out: list[str] = []
+    errors: list[Reason] = []
+    scope = None
+    for slot in slots:
+        if slot.expected is None:
+            continue
+        if scope is None:
+            scope = build_scope(cp, inst, actor, {}, when, inst.data)
+        out.extend(n for n in strs(evaluate(cp, slot.expected, scope, errors)) if n not in out)
+    return out
+
+
+def separation_reasons(cp: CompiledProcess, actor: Actor, action: str) -> list[Reason]:
+    """ERR_PEMISAHAN_TUGAS for every ``/separations`` rule whose roles ``actor``
+    holds together (SoD-10: secretariat staff may not be BKM members or unit staff)."""
+    out = []
+    for sep in cp.definition.separations:
+        held = sorted(actor.roles.intersection(sep.roles))
+        also = sorted(actor.roles.intersection(sep.not_with))
+        if not held or not also:
+            continue
+        why = sep.reason or Labels(
+            f"peran {', '.join(held)} tidak boleh dirangkap dengan {', '.join(also)}",
+            f"role {', '.join(held)} may not be held together with {', '.join(also)}",
+        )
+        out.append(
+            make_reason(
+                cp,
+                "ERR_PEMISAHAN_TUGAS",
+                {
+                    "nama": actor.name or actor.id,
+                    "name": actor.name or actor.id,
+                    **action_params(cp, action),
+                    "alasan": why.id,
+                    "reason": why.en,
+                    "sod": sep.rule,
+                },
+                rule=sep.rule,
+                fix=(),
+            )
+        )
+    return out
+
+
+def confined_reason(cp: CompiledProcess, actor: Actor, action: str) -> Reason | None:
+    """ERR_PEMISAHAN_TUGAS for an event declared with a ``rule`` that confines it to
+    the states offering it (SoD-9: the prioritised list changes only in a
+    musyawarah), fired in a state that does not offer it; None for other events."""
+    decl = cp.definition.events.get(action)
+    if decl is None or decl.rule is None:
+        return None
+    why = decl.reason or Labels(
+        "aksi ini hanya sah pada tahap yang menyediakannya",
+        "this action is only valid in the states that offer it",
+    )
+    return make_reason(
+        cp,
+        "ERR_PEMISAHAN_TUGAS",
+        {
+            "nama": actor.name or actor.id,
+            "name": actor.name or actor.id,
+            **action_params(cp, action),
+            "alasan": why.id,
+            "reason": why.en,
+            "sod": decl.rule,
+        },
+        rule=decl.rule,
+        fix=(),
+    )
+
+
+def attendance_reasons(
+    cp: CompiledProcess,
+    inst: Instance,
+    att: Attendance,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    when: dt.datetime,
+) -> list[Reason]:
+    """ERR_UNSUR_TIDAK_LENGKAP when an element of ``att`` has fewer than ``min``
+    attendees (current members only, where ``members`` names any)."""
+    errors: list[Reason] = []
+    members: Any = None
+    if att.members is not None:
+        scope = build_scope(cp, inst, actor, payload, when, inst.data)
+        members = evaluate(cp, att.members, scope, errors)
+        if errors:
+            return errors
+    present = payload.get(att.field)
+    missing: list[str] = []
+    expected: list[str] = []
+    for el in att.elements:
+        here = present.get(el) if isinstance(present, Mapping) else None
+        known = strs(members.get(el)) if isinstance(members, Mapping) else ()
+        if isinstance(here, int) and not isinstance(here, bool):
+            count = here if not known else 0
+        elif isinstance(here, list | tuple):
+            persons = {str(p) for p in here if p is not None}
+            count = len(persons & set(known)) if known else len(persons)
+        else:
+            count = 0
+        if count < att.min:
+            missing.append(el)
+            expected.extend(n for n in known if n not in expected)
+    if not missing:
+        return []
+    d = cp.definition
+    lab_id = [d.elements[e].labels.id if e in d.elements else e for e in missing]
+    lab_en = [d.elements[e].labels.en if e in d.elements else e for e in missing]
+    due = first_due(inst)
+    date = to_local_date(due, cp.tz).isoformat() if due is not None else None
+    params = {
+        "unsur": lab_id,
+        "elements": lab_en,
+        "nama": expected,
+        "names": expected,
+        "tanggal": date,
+        "date": date,
+        "kode_unsur": missing,
+    }
+    fix = sorted({r.id for r in d.roles.values() if r.element in missing})
+    return [
+        make_reason(
+            cp,
+            "ERR_UNSUR_TIDAK_LENGKAP",
+            params,
+            missing=tuple(missing),
+            expected=tuple(expected),
+            fix=fix,
+            deadline=due,
+        )
+    ]
 
 
 #: How the engine's own commands are named in messages (events use their labels).

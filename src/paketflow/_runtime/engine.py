@@ -313,8 +313,10 @@ class Engine:
         at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Instance:
-        """Add ``actor``'s signature to the current state's signature rule (the first
-        free slot the actor fits, or ``slot``)."""
+        """Add ``actor``'s signature to the current state's signature rule: to
+        ``slot`` (a slot id or a document id of the rule), else to the first free slot
+        the actor fits (refused as ambiguous when those slots sign different
+        documents)."""
         try:
             check_id(instance_id, "instance_id")
             actor = check_actor(actor)
@@ -334,7 +336,7 @@ class Engine:
             cp = self._compiled(inst)
             local = _in_zone(when, cp)
             try:
-                chosen = check_sign(cp, inst, actor, slot)
+                chosen = check_sign(cp, inst, actor, slot, when)
             except Rejection as rej:
                 won = self._replayed(key, instance_id, fingerprint, "sign", actor)
                 if won is not None:  # the same keyed command won meanwhile elsewhere
@@ -576,7 +578,7 @@ class Engine:
         sign_refused: tuple[Reason, ...] = ()
         if state.signatures is not None:
             try:
-                sign = check_sign(cp, inst, actor, None)
+                sign = check_sign(cp, inst, actor, None, when)
             except Rejection as rej:
                 sign_refused = tuple(rej.reasons)
         d = cp.definition

@@ -34,6 +34,24 @@ BUILTIN: Mapping[str, tuple[str, str]] = {
         "Tanda tangan untuk {slot} sudah lengkap; {nama} tidak diperlukan lagi.",
         "The signatures for {slot} are complete; {name} is not needed there.",
     ),
+    "ERR_TANDA_TANGAN_AMBIGU": (
+        "Tanda tangan {nama} dapat masuk ke lebih dari satu dokumen: {pilihan}; "
+        "sebutkan dokumen atau slot yang ditandatangani.",
+        "{name}'s signature fits more than one document: {choices}; "
+        "name the document or slot being signed.",
+    ),
+    "ERR_SLOT_TIDAK_DIKENAL": (
+        "Tahap {tahap} tidak memiliki dokumen atau slot tanda tangan {slot}. Pilihan: {pilihan}.",
+        "State {state} has no signature document or slot {slot}. Choices: {choices}.",
+    ),
+    "ERR_BUKAN_PENANDATANGAN": (
+        "{nama} bukan penandatangan yang diharapkan untuk {slot}. Yang diharapkan: {diharapkan}.",
+        "{name} is not the expected signatory for {slot}. Expected: {expected}.",
+    ),
+    "ERR_UNSUR_TIDAK_LENGKAP": (
+        "Unsur belum lengkap: {unsur}. Wakil yang diharapkan: {nama}. Batas waktu: {tanggal}.",
+        "Elements incomplete: {elements}. Expected representatives: {names}. Deadline: {date}.",
+    ),
     "ERR_TIDAK_ADA_TANDA_TANGAN": (
         "Tahap {tahap} tidak memerlukan tanda tangan.",
         "State {state} collects no signatures.",
