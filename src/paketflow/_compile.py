@@ -93,6 +93,9 @@ class CompiledProcess:
     deadlines: Mapping[str, Deadline] = attrs.field(repr=False, factory=dict)
     #: Event name → the deadlines it meets (``met_by``).
     met_by: Mapping[str, frozenset[str]] = attrs.field(repr=False, factory=dict)
+    late_dates: Mapping[str, bool] = attrs.field(repr=False, factory=dict)
+    """Per state: whether it has date deadlines without ``met_by`` (armed late, by a
+    transition within the state, when their date appears)."""
 
     def move(self, source: str, trigger: str, test: Callable[[Expr], bool]) -> tuple[str, int]:
         """Trigger ``trigger`` from ``source``: the machine takes the first alternative
@@ -174,6 +177,10 @@ def compile_definition(definition: ProcessDefinition) -> CompiledProcess:
         fast=fast,
         deadlines={dl.id: dl for st in definition.states.values() for dl in st.deadlines},
         met_by=_met_by(definition),
+        late_dates={
+            sid: any(dl.due.kind == "date" and not dl.met_by for dl in st.deadlines)
+            for sid, st in definition.states.items()
+        },
     )
 
 

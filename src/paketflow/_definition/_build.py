@@ -183,6 +183,8 @@ class Builder:
                 flag=tier.get("flag"),
                 notify=tuple(tier.get("notify", ())),
                 message=tier.get("message"),
+                when=self.opt_expr(tier, "when", f"{base}/escalations/{esc(tid)}"),
+                params=self.params(tier, f"{base}/escalations/{esc(tid)}"),
             )
             for tid, tier in d.get("escalations", {}).items()
         )

@@ -429,6 +429,9 @@ class Checker:
             self.role_list(tier.get("notify", ()), f"{p}/notify")
             if "message" in tier:
                 self.message_ref(tier["message"], f"{p}/message")
+            if "when" in tier:
+                self.expr(tier["when"], f"{p}/when")
+            self.params(tier.get("params", {}), f"{p}/params")
         if "timeout" in deadline:
             t = deadline["timeout"]
             p = f"{base}/timeout"

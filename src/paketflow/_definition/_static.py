@@ -96,7 +96,7 @@ class _Static:
                     if "message" in tier:
                         self.placeholders(
                             tier["message"],
-                            ESCALATION_PARAMS,
+                            ESCALATION_PARAMS | set(tier.get("params", {})),
                             f"{base}/deadlines/{esc(did)}/escalations/{esc(tid)}/message",
                             "the escalation",
                         )
@@ -139,7 +139,8 @@ class _Static:
                 hint = (
                     "escalation messages receive only: "
                     + ", ".join(sorted(ESCALATION_PARAMS))
-                    + f"; {_close(ph, sorted(ESCALATION_PARAMS))}reword the message"
+                    + f"; {_close(ph, sorted(ESCALATION_PARAMS))}reword the message or "
+                    + "give it in the tier's params"
                 )
                 where = pointer
             else:

@@ -576,6 +576,9 @@ class _Resolver:
             for did, dl in state.get("deadlines", {}).items():
                 p = f"{base}/deadlines/{esc(did)}"
                 self.cel(dl["due"], "date", f"{p}/due")
+                for tid, tier in dl.get("escalations", {}).items():
+                    self.cel(tier, "when", f"{p}/escalations/{esc(tid)}")
+                    self.params_of(tier, f"{p}/escalations/{esc(tid)}")
                 if "timeout" in dl:
                     self.effects(dl["timeout"].get("effects", []), f"{p}/timeout/effects")
             for ev, t in state.get("on", {}).items():

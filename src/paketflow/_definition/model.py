@@ -339,13 +339,20 @@ class Due:
 @attrs.frozen
 class Escalation:
     """An escalation tier: fires once, ``after`` the due instant, without leaving the
-    state; may raise ``flag``, names roles to ``notify`` and a ``message`` code."""
+    state; may raise ``flag``, names roles to ``notify`` and a ``message`` code.
+
+    ``when`` is evaluated on the data when the tier falls due: when it is false the
+    tier passes silently (recorded, but no notice and no flag), e.g. a fiscal-year-end
+    warning that only speaks while a tranche is open. ``params`` are message
+    parameters evaluated then, added to the built-in ones."""
 
     id: str
     after: Offset
     flag: str | None = None
     notify: tuple[str, ...] = ()
     message: str | None = None
+    when: Expr | None = None
+    params: Mapping[str, Expr] = attrs.field(factory=dict)
 
 
 @attrs.frozen

@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from paketflow._calendar import to_local_date
 from paketflow._compile import CompiledProcess
 from paketflow._definition.model import Deadline, Offset, State
@@ -50,6 +52,27 @@ def arm_deadlines(
         steps.sort(key=lambda s: s[0])
         out.append(ArmedDeadline(dl.id, due, tuple(steps)))
     return tuple(out)
+
+
+def arm_late(
+    cp: CompiledProcess,
+    inst: Instance,
+    state: State,
+    data: Mapping[str, Any],
+    when: dt.datetime,
+) -> tuple[ArmedDeadline, ...]:
+    """The date deadlines of ``state`` not armed on entry (their date was not in the
+    data yet) that ``data`` now dates: armed at ``when`` by a transition within the
+    state, e.g. a due date derived from the request date."""
+    armed = tuple(a.id for a in inst.deadlines)
+    late = [
+        dl
+        for dl in state.deadlines
+        if dl.due.kind == "date" and not dl.met_by and dl.id not in armed
+    ]  # a deadline that can be met is armed on entry only: once met, it stays met
+    if not late:
+        return ()
+    return arm_deadlines(cp, attrs.evolve(state, deadlines=tuple(late)), data, when, armed)
 
 
 def due_at(

@@ -14,7 +14,7 @@ from paketflow._definition.model import Effect
 from paketflow._definition.model import Notice as NoticeSpec
 from paketflow._errors import Reason
 from paketflow._expr import Expr, PathSegment
-from paketflow._runtime._deadlines import transition_deadlines
+from paketflow._runtime._deadlines import arm_late, transition_deadlines
 from paketflow._runtime._rules import (
     Rejection,
     action_params,
@@ -167,6 +167,8 @@ def decide(
     disarm: tuple[str, ...] = ()
     if entered:
         arm, disarm = transition_deadlines(cp, inst, d.states[target], data, when)
+    elif cp.late_dates.get(state.id):  # a date deadline whose date the data now holds
+        arm = arm_late(cp, inst, state, data, when)
     met = cp.met_by.get(name)
     if met is not None:  # deadlines this event meets, still armed and not re-armed now
         keep = {*disarm, *(a.id for a in arm)}
@@ -323,6 +325,25 @@ def fire_step(
     if step != "!timeout":
         esc = next(e for e in dl.escalations if e.id == step)
         notices: tuple[Notice, ...] = ()
+        errors: list[Reason] = []
+        scope = None
+        if esc.when is not None or esc.params:
+            scope = build_scope(cp, inst, SYSTEM, {}, when, inst.data)
+        if (
+            scope is not None and esc.when is not None and not evaluate(cp, esc.when, scope, errors)
+        ):  # a conditional tier that does not apply now passes silently
+            return Escalated(
+                instance_id=inst.id,
+                seq=inst.version + 1,
+                at=now,
+                actor=SYSTEM,
+                notices=tuple(make_notice(cp, r.code, r.params, ()) for r in errors),
+                deadline=armed.id,
+                step=step,
+                due=armed.due,
+                step_at=when,
+                flags_on=(),
+            )
         if esc.message:
             days = (to_local_date(when, cp.tz) - to_local_date(armed.due, cp.tz)).days
             st = d.states[inst.state]
@@ -339,6 +360,8 @@ def fire_step(
                 "alasan": f"{label.id}: batas waktu {to_local_date(armed.due, cp.tz)}",
                 "reason": f"{label.en}: deadline {to_local_date(armed.due, cp.tz)}",
             }
+            if scope is not None:
+                params.update({k: evaluate(cp, e, scope, errors) for k, e in esc.params.items()})
             notices = (make_notice(cp, esc.message, params, esc.notify),)
         return Escalated(
             instance_id=inst.id,
