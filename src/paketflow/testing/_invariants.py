@@ -24,7 +24,7 @@ from paketflow._definition._invariants import (
     TransitionInvariant,
     compile_invariants,
 )
-from paketflow._expr import Expr
+from paketflow._expr import Expr, ExprEvalError
 from paketflow.testing._history import deadline_steps
 from paketflow.testing._world import Command, Node, Outcome, plain
 
@@ -140,7 +140,7 @@ class Judge:
                 )
             )
         for dl in st.deadlines:
-            if dl.id not in armed:
+            if dl.id not in armed and not self._undated(dl, inst):
                 out.append(
                     _builtin(
                         "deadlines-reachable",
@@ -305,7 +305,7 @@ class Judge:
                     )
                 )
         if tr.require_signatures and st.signatures is not None:
-            missing = self._unsatisfied(inst, st.signatures)
+            missing = self._unsatisfied(inst, st.signatures, tr.require_documents)
             if missing:
                 out.append(
                     _builtin(
@@ -335,12 +335,25 @@ class Judge:
                 )
         return out
 
-    def _unsatisfied(self, inst: Any, rule: Any) -> list[str]:
+    def _undated(self, dl: Any, inst: Any) -> bool:
+        """A date deadline whose date the data does not hold yet: it is armed by the
+        transition that puts it there, so not being armed now is no violation."""
+        if dl.due.kind != "date":
+            return False
+        try:
+            value = dl.due.date({"data": inst.data, "_tz": self.tz})
+        except (ExprEvalError, TypeError, ValueError, ArithmeticError):
+            return False  # an unevaluable date: reported as not armed
+        return value is None
+
+    def _unsatisfied(self, inst: Any, rule: Any, documents: tuple[str, ...] = ()) -> list[str]:
         problems: list[str] = []
         seen: dict[str, int] = {}
         for sig in inst.signatures:
             seen[sig.actor] = seen.get(sig.actor, 0) + 1
         for slot in rule.slots:
+            if documents and slot.document not in documents:
+                continue  # the transition needs only the listed documents' slots
             signers = [s for s in inst.signatures if s.slot == slot.id]
             good = 0
             for sig in signers:
