@@ -57,6 +57,7 @@ def err(text: str, **kw: Any) -> ExprSyntaxError:
         ("[1, 'a', null]", [1, "a", None]),
         ("{'line': event.line}", {"object": {"line": {"var": "event.line"}}}),
         ("keys(data.pakem)[0]", {"get": [{"keys": {"var": "data.pakem"}}, 0]}),
+        ("values(data.pos)", {"values": {"var": "data.pos"}}),
         ("0x1F + 2u", {"+": [31, 2]}),
         ("1.5e1", 15.0),
         (r"'a\n\u00e9\'' + r'\n'", {"+": ["a\né'", "\\n"]}),
@@ -135,7 +136,7 @@ def test_defs_are_inlined() -> None:
             "summ(data.x)",
             "expr.unknown-function",
             "unknown function 'summ' (known: addDays, coalesce, concat, date, daysBetween, "
-            "difference, get, has, keys, len, max, min, percent, pluck, size, sum, where, "
+            "difference, get, has, keys, len, max, min, percent, pluck, size, sum, values, where, "
             "workingDaysBetween); did you mean 'sum'? at character 1: ⟨here⟩summ(data.x)",
         ),
         (

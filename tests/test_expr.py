@@ -32,7 +32,7 @@ from paketflow._expr import (
 OPERATOR_LIST = (
     "!=, *, +, -, <, <=, ==, >, >=, addDays, and, coalesce, concat, date, daysBetween, "
     "difference, div, get, if, in, keys, len, max, min, not, object, or, percent, pluck, "
-    "sum, var, where, workingDaysBetween"
+    "sum, values, var, where, workingDaysBetween"
 )
 ROOT_LIST = "actor, at, data, deadlines, event, flags, sets, signers, state, today"
 
@@ -464,6 +464,18 @@ def test_keys() -> None:
     assert ev({"keys": None}) == []
     err = eval_error({"keys": [[1]]})
     assert (err.pointer, err.message) == ("/x/keys", "'keys' needs an object, got [1]")
+
+
+def test_values() -> None:
+    """``values`` lists an object's values in key order (so ``pluck`` and ``min`` reach a
+    ledger keyed by budget line); null gives []; others are errors."""
+    scope = {"data": {"pos": {"B": {"paid": 5}, "A": {"paid": 7}}}}
+    node = {"var": "data.pos"}
+    assert ev({"values": node}, scope) == [{"paid": 5}, {"paid": 7}]
+    assert ev({"pluck": [{"values": node}, "paid"]}, scope) == [5, 7]
+    assert ev({"values": None}) == []
+    err = eval_error({"values": [[1]]})
+    assert (err.pointer, err.message) == ("/x/values", "'values' needs an object, got [1]")
 
 
 def test_concat() -> None:

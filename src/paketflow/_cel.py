@@ -12,7 +12,7 @@ Only the part of CEL that has a meaning in the JSON language is accepted: litera
 lists, maps with string keys, ``! && || ?:``, comparisons, ``in``, ``+ - * /``, member
 access and indexing on the roots of ``var``, ``has()``, and the functions of the JSON
 language (``size``, ``min``, ``max``, ``sum``, ``percent``, ``pluck``, ``where``,
-``difference``, ``coalesce``, ``get``, ``keys``, ``concat``, ``date``, ``addDays``,
+``difference``, ``coalesce``, ``get``, ``keys``, ``values``, ``concat``, ``date``, ``addDays``,
 ``daysBetween``, ``workingDaysBetween``), called as ``f(x, …)`` or ``x.f(…)``. Anything
 else (macros such as ``all``/``exists``/``map``, ``%``, bytes, messages) is a syntax
 error that names the character and what to write instead.
@@ -48,6 +48,7 @@ _FUNCTIONS: dict[str, str] = {
     "coalesce": "coalesce",
     "get": "get",
     "keys": "keys",
+    "values": "values",
     "concat": "concat",
     "date": "date",
     "addDays": "addDays",
@@ -542,7 +543,8 @@ class _Translator:
                 f"unknown function {name!r} (known: {', '.join(known)}){hint}",
                 "expr.unknown-function",
             )
-        return {op: args[0] if len(args) == 1 and op in ("len", "sum", "keys", "date") else args}
+        unary = ("len", "sum", "keys", "values", "date")
+        return {op: args[0] if len(args) == 1 and op in unary else args}
 
 
 def quote(value: Any) -> Any:

@@ -10,7 +10,7 @@ Operators (see docs/definition-language.md for examples):
 
 ``var`` ``==`` ``!=`` ``<`` ``<=`` ``>`` ``>=`` ``and`` ``or`` ``not`` ``if``
 ``+`` ``-`` ``*`` ``div`` ``percent`` ``min`` ``max`` ``sum`` ``len`` ``in``
-``pluck`` ``where`` ``difference`` ``coalesce`` ``get`` ``object`` ``keys`` ``concat``
+``pluck`` ``where`` ``difference`` ``coalesce`` ``get`` ``object`` ``keys`` ``values`` ``concat``
 ``date`` ``addDays`` ``daysBetween`` ``workingDaysBetween``.
 
 ``var`` reads from the evaluation scope, whose roots are: ``data`` (instance data),
@@ -299,6 +299,7 @@ _ARITY: dict[str, tuple[int, int | None]] = {
     "coalesce": (1, None),
     "get": (2, 2),
     "keys": (1, 1),
+    "values": (1, 1),
     "concat": (1, None),
     "date": (1, 1),
     "addDays": (2, 2),
@@ -627,6 +628,18 @@ def _build(op: str, fs: list[Fn], p: str) -> Fn:
             return _items(_walk(s, list(v), p), p)
 
         return keys
+    if op == "values":
+        (a,) = fs
+
+        def values(s: Scope) -> list[Any]:
+            v = a(s)
+            if v is None:
+                return []
+            if not isinstance(v, Mapping):
+                raise ExprEvalError(p, f"'values' needs an object, got {v!r}")
+            return _items(_walk(s, list(v.values()), p), p)
+
+        return values
     if op == "concat":
 
         def concat(s: Scope) -> str:
