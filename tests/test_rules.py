@@ -181,7 +181,10 @@ def people_process() -> dict[str, Any]:
                     "rapat": {
                         "roles": ["MEMBER"],
                         "requireSignatures": ["BA"],
-                        "attendance": {"field": "hadir", "members": {"var": "data.anggota"}},
+                        "attendance": {
+                            "present": {"var": "event.hadir"},
+                            "members": {"var": "data.anggota"},
+                        },
                         "target": "M",
                     },
                     "bayar": {"roles": ["PAYER"], "requireSignatures": ["SPJ"], "target": "M"},

@@ -158,7 +158,7 @@ class Builder:
 
     def attendance(self, att: Mapping[str, Any], base: str) -> Attendance:
         return Attendance(
-            field=att["field"],
+            present=self.expr(f"{base}/attendance/present"),
             elements=tuple(att.get("elements", self.c.elements)),
             min=att.get("min", 1),
             members=self.opt_expr(att, "members", f"{base}/attendance"),

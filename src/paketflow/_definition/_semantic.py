@@ -485,6 +485,7 @@ class Checker:
             att = t["attendance"]
             for i, el in enumerate(att.get("elements", ())):
                 self.ref("element", el, self.elements, f"{base}/attendance/elements/{i}")
+            self.expr(att["present"], f"{base}/attendance/present")
             if "members" in att:
                 self.expr(att["members"], f"{base}/attendance/members")
         self.exclusions(t.get("excludeActors", []), f"{base}/excludeActors")

@@ -47,7 +47,19 @@ MAX_NODES = 200_000
 """The most JSON nodes fragment expansion may produce (bounds ``$use`` blow-up)."""
 
 _EXPR_KEYS = frozenset(
-    {"if", "when", "missing", "expected", "only", "members", "value", "date", "params", "cel"}
+    {
+        "if",
+        "when",
+        "missing",
+        "expected",
+        "only",
+        "present",
+        "members",
+        "value",
+        "date",
+        "params",
+        "cel",
+    }
 )
 _PARAM_TEXT = re.compile(r"\{params\.([A-Za-z][A-Za-z0-9_-]*)\}")
 _TYPES = {
@@ -594,6 +606,7 @@ class _Resolver:
                 self.effects(t.get("effects", []), f"{p}/effects")
                 self.notices(t.get("notices", []), f"{p}/notices")
                 if "attendance" in t:
+                    self.cel(t["attendance"], "present", f"{p}/attendance")
                     self.cel(t["attendance"], "members", f"{p}/attendance")
 
     def messages(self, doc: dict[str, Any]) -> None:

@@ -255,8 +255,9 @@ class Attendance:
     """Who attended the meeting a transition records, per element
     (``/states/<s>/on/<e>/attendance``).
 
-    The payload field ``field`` maps each element to the persons present (actor ids
-    or names; a bare number counts anonymous attendees). Every element of
+    ``present`` evaluates to an object mapping each element to the persons present
+    (actor ids or names; a bare number counts anonymous attendees), e.g. the payload's
+    attendance list, or the signers of this visit when none is given. Every element of
     ``elements`` needs at least ``min`` attendees; when ``members`` (an expression
     giving an object element → persons) names anyone for an element, only those
     persons count. Otherwise the command is refused with ``ERR_UNSUR_TIDAK_LENGKAP``
@@ -264,7 +265,7 @@ class Attendance:
     elements) before signatures are counted: an incomplete meeting is the reason, not
     the signatures it could not collect."""
 
-    field: str
+    present: Expr
     elements: tuple[str, ...]
     min: int = 1
     members: Expr | None = None

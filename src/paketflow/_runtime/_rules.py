@@ -352,13 +352,11 @@ def attendance_reasons(
     """ERR_UNSUR_TIDAK_LENGKAP when an element of ``att`` has fewer than ``min``
     attendees (current members only, where ``members`` names any)."""
     errors: list[Reason] = []
-    members: Any = None
-    if att.members is not None:
-        scope = build_scope(cp, inst, actor, payload, when, inst.data)
-        members = evaluate(cp, att.members, scope, errors)
-        if errors:
-            return errors
-    present = payload.get(att.field)
+    scope = build_scope(cp, inst, actor, payload, when, inst.data)
+    present = evaluate(cp, att.present, scope, errors)
+    members = evaluate(cp, att.members, scope, errors) if att.members is not None else None
+    if errors:
+        return errors
     missing: list[str] = []
     expected: list[str] = []
     for el in att.elements:
