@@ -151,6 +151,7 @@ def people_process() -> dict[str, Any]:
             "rapat": {"labels": L("Meeting")},
             "bayar": {"labels": L("Pay")},
             "tutup": {"labels": L("Close")},
+            "ke_x": {"labels": L("To X")},
             "prioritas": {
                 "labels": L("Reprioritise"),
                 "rule": "SoD-9",
@@ -194,7 +195,10 @@ def people_process() -> dict[str, Any]:
             },
             "END": {
                 "labels": L("End"),
-                "on": {"ganti": {"roles": ["MEMBER"], "target": "END"}},
+                "on": {
+                    "ganti": {"roles": ["MEMBER"], "target": "END"},
+                    "ke_x": {"roles": ["MEMBER"], "target": "X"},
+                },
             },
             "X": {"labels": L("X"), "final": True},
         },
@@ -208,10 +212,7 @@ PAYER = Actor("dodi", {"PAYER"}, None, "Dodi")
 
 
 def people(data: Any = None) -> Engine:
-    doc = people_process()
-    doc["states"]["END"]["on"]["ke_x"] = {"roles": ["MEMBER"], "target": "X"}
-    doc["events"]["ke_x"] = {"labels": L("To X")}
-    engine = Engine([load_definition(doc)])
+    engine = Engine([load_definition(people_process())])
     engine.start(definition="p", instance_id="i", data=data or {}, actor=ANI, at=at(WIB_DAY))
     return engine
 
@@ -364,3 +365,15 @@ def test_attendance_counts_numbers_when_no_members_are_known() -> None:
     engine = people()
     err = refused(lambda: engine.fire("i", "rapat", actor=ANI, data={"hadir": {"a": 3, "b": 0}}))
     assert err.reasons[0].missing == ("b",)
+
+
+def test_a_second_signature_carries_the_rule_of_distinct_persons() -> None:
+    """``signatures.rule`` names the SoD rule of ERR_SUDAH_MENANDATANGANI (SoD-8)."""
+    doc = people_process()
+    doc["states"]["M"]["signatures"]["rule"] = "SoD-8"
+    engine = Engine([load_definition(doc)])
+    engine.start(definition="p", instance_id="i", data={}, actor=ANI, at=at(WIB_DAY))
+    engine.sign("i", actor=PAYER, slot="payer", at=at(WIB_DAY))
+    (r,) = refused(lambda: engine.sign("i", actor=PAYER, slot="member", at=at(WIB_DAY))).reasons
+    assert (r.code, r.rule) == ("ERR_SUDAH_MENANDATANGANI", "SoD-8")
+    assert r.message_en == "Dodi has already signed in this state."

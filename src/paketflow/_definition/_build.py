@@ -227,6 +227,7 @@ class Builder:
             distinct_persons=bool(sig.get("distinctPersons", True)),
             exclude=self.exclusions(sig.get("excludeActors", [])),
             record=sig.get("record"),
+            rule=sig.get("rule"),
         )
 
     def state(self, sid: str, s: Mapping[str, Any]) -> State:

@@ -190,6 +190,10 @@ class SignatureRule:
     distinct_persons: bool = True
     exclude: tuple[Exclusion, ...] = ()
     record: str | None = None
+    rule: str | None = None
+    """The segregation-of-duties rule ``distinctPersons`` enforces here (e.g. SoD-8,
+    the two-person cash rule), carried by its refusals; SoD-1 where slots are per
+    element."""
 
     @property
     def documents(self) -> tuple[str, ...]:

@@ -209,11 +209,12 @@ def check_sign(
                         cp,
                         code,
                         {"nama": who, "name": who, "unsur": el, "element": el},
-                        rule="SoD-1",
+                        rule=rule.rule or "SoD-1",
                     )
                 ]
             )
-        raise Rejection([make_reason(cp, "ERR_SUDAH_MENANDATANGANI", {"nama": who, "name": who})])
+        params = {"nama": who, "name": who}
+        raise Rejection([make_reason(cp, "ERR_SUDAH_MENANDATANGANI", params, rule=rule.rule)])
     errors: list[Reason] = []
     want = expected_signers(cp, inst, rule, actor, {}, when, errors)
     if errors:
