@@ -185,6 +185,7 @@ def people_process() -> dict[str, Any]:
                         "attendance": {
                             "present": {"var": "event.hadir"},
                             "members": {"var": "data.anggota"},
+                            "expected": {"var": "data.nama"},
                         },
                         "target": "M",
                     },
@@ -335,7 +336,7 @@ def test_a_meeting_without_every_element_is_refused_before_signatures() -> None:
     """``attendance``: an element without a current member present is refused
     ERR_UNSUR_TIDAK_LENGKAP naming the element and its expected members, ahead of the
     missing signatures; persons who are not members do not count."""
-    engine = people({"anggota": {"a": ["Ani", "Budi"], "b": ["cici"]}})
+    engine = people({"anggota": {"a": ["Ani", "Budi"], "b": ["cici"]}, "nama": {"b": ["Cici"]}})
     err = refused(
         lambda: engine.fire(
             "i", "rapat", actor=ANI, data={"hadir": {"a": ["Ani"], "b": ["Tamu"]}}, at=at(WIB_DAY)
@@ -344,10 +345,10 @@ def test_a_meeting_without_every_element_is_refused_before_signatures() -> None:
     first = err.reasons[0]
     assert first.code == "ERR_UNSUR_TIDAK_LENGKAP"
     assert first.message_en == (
-        "Elements incomplete: Element B. Expected representatives: cici. Deadline: -."
+        "Elements incomplete: Element B. Expected representatives: Cici. Deadline: -."
     )
     assert first.message_id == (
-        "Unsur belum lengkap: Element B (id). Wakil yang diharapkan: cici. Batas waktu: -."
+        "Unsur belum lengkap: Element B (id). Wakil yang diharapkan: Cici. Batas waktu: -."
     )
     assert first.missing == ("b",)
     assert [r.code for r in err.reasons] == ["ERR_UNSUR_TIDAK_LENGKAP", "ERR_TANDA_TANGAN_KURANG"]

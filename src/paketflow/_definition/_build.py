@@ -162,6 +162,7 @@ class Builder:
             elements=tuple(att.get("elements", self.c.elements)),
             min=att.get("min", 1),
             members=self.opt_expr(att, "members", f"{base}/attendance"),
+            expected=self.opt_expr(att, "expected", f"{base}/attendance"),
         )
 
     def deadline(self, sid: str, did: str, d: Mapping[str, Any], base: str) -> Deadline:

@@ -486,8 +486,9 @@ class Checker:
             for i, el in enumerate(att.get("elements", ())):
                 self.ref("element", el, self.elements, f"{base}/attendance/elements/{i}")
             self.expr(att["present"], f"{base}/attendance/present")
-            if "members" in att:
-                self.expr(att["members"], f"{base}/attendance/members")
+            for key in ("members", "expected"):
+                if key in att:
+                    self.expr(att[key], f"{base}/attendance/{key}")
         self.exclusions(t.get("excludeActors", []), f"{base}/excludeActors")
         if "data" in t:
             self.data_schema(t["data"], f"{base}/data")

@@ -608,6 +608,7 @@ class _Resolver:
                 if "attendance" in t:
                     self.cel(t["attendance"], "present", f"{p}/attendance")
                     self.cel(t["attendance"], "members", f"{p}/attendance")
+                    self.cel(t["attendance"], "expected", f"{p}/attendance")
 
     def messages(self, doc: dict[str, Any]) -> None:
         for code, texts in doc.get("messages", {}).items():

@@ -273,6 +273,9 @@ class Attendance:
     elements: tuple[str, ...]
     min: int = 1
     members: Expr | None = None
+    expected: Expr | None = None
+    """Names shown as expected for a missing element (object element → names);
+    default ``members``."""
 
 
 @attrs.frozen

@@ -356,6 +356,7 @@ def attendance_reasons(
     scope = build_scope(cp, inst, actor, payload, when, inst.data)
     present = evaluate(cp, att.present, scope, errors)
     members = evaluate(cp, att.members, scope, errors) if att.members is not None else None
+    shown = evaluate(cp, att.expected, scope, errors) if att.expected is not None else members
     if errors:
         return errors
     missing: list[str] = []
@@ -372,7 +373,8 @@ def attendance_reasons(
             count = 0
         if count < att.min:
             missing.append(el)
-            expected.extend(n for n in known if n not in expected)
+            names = strs(shown.get(el)) if isinstance(shown, Mapping) else ()
+            expected.extend(n for n in names if n not in expected)
     if not missing:
         return []
     d = cp.definition
