@@ -5,6 +5,7 @@ records, the indexed timer table and claims, migrations."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import attrs
@@ -220,3 +221,54 @@ def test_storage_doc_names_every_table_column_and_format(tmp_path: Any) -> None:
     assert f"| snapshot | {_codec.SNAPSHOT_FORMAT} |" in page
     assert f"| checkpoint | {_audit.CHECKPOINT_FORMAT} |" in page
     assert f"| audit bundle | {_audit.BUNDLE_FORMAT} |" in page
+
+
+def test_snapshot_text_is_sorted_compact_json(store_url: str, mini_doc: dict[str, Any]) -> None:
+    """The stored snapshot is compact JSON with sorted keys that decodes to the
+    snapshot the engine returned (events stay RFC 8785: they are hashed)."""
+    engine = engine_on(store_url, mini_doc)
+    started = start_mini(engine, "s")
+    store = engine.store
+    assert isinstance(store, SQLStore)
+    row = store.snapshot_row("s")
+    assert row is not None
+    assert row[1] == _codec.snapshot_text(started)
+    assert _codec.snapshot_from_dict(json.loads(row[1])) == started
+    body = store.event_rows("s")[0][1]
+    assert body == _codec.canonical(_codec.event_to_dict(store.history("s")[0])).decode()
+
+
+def test_loads_reuse_the_kept_snapshot_only_while_the_stored_text_is_the_same(
+    store_url: str, mini_doc: dict[str, Any]
+) -> None:
+    """A load after this store's own write returns the snapshot it wrote without
+    decoding; once another store object writes, the next load decodes the new one;
+    the kept snapshots are bounded by ``snapshot_cache``."""
+    engine = engine_on(store_url, mini_doc)
+    started = start_mini(engine, "k")
+    assert engine.store.load("k") is started
+    other = engine_on(store_url, mini_doc)
+    signed = other.sign("k", actor=A1, at=at("2012-03-06"))
+    again = engine.store.load("k")
+    assert again == signed and again is not started
+    assert engine.store.load("k") is again
+    store = engine.store
+    assert isinstance(store, SQLStore)
+    store.snapshot_cache = 2
+    for iid in ("k2", "k3", "k4"):
+        start_mini(engine, iid)
+    assert list(store._cache) == ["k3", "k4"]
+
+
+def test_a_rolled_back_batch_leaves_no_kept_snapshot_behind(
+    store_url: str, mini_doc: dict[str, Any]
+) -> None:
+    """A write undone with its batch is not returned by a later load: the load sees
+    the committed text differ from the kept one."""
+    engine = engine_on(store_url, mini_doc)
+    start_mini(engine, "r")
+    with pytest.raises(RuntimeError), engine.store.batch():  # type: ignore[attr-defined]
+        engine.sign("r", actor=A1, at=at("2012-03-06"))
+        raise RuntimeError("abandon")
+    assert engine.store.load("r").version == 1
+    assert engine.sign("r", actor=A1, at=at("2012-03-06")).version == 2

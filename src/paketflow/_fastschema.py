@@ -15,13 +15,14 @@ what ``jsonschema`` rejects (a property test pins that).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from paketflow._definition._payload import regex
 from paketflow._json import FrozenDict, FrozenList
 
-__all__ = ["fast_predicate"]
+__all__ = ["fast_predicate", "schema_validator"]
 
 Check = Callable[[Any], bool]
 
@@ -199,3 +200,261 @@ def _object_checks(schema: Mapping[str, Any]) -> list[Check] | None:
     elif extra is not True:
         return None
     return checks
+
+
+# -- whole documents: the definition language's own schema ----------------------------------
+
+_DOCUMENT_ANNOTATIONS = _ANNOTATIONS | {
+    "$schema",
+    "$id",
+    "$defs",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+}
+
+
+class _Unsupported(Exception):
+    """The schema uses something :func:`schema_validator` does not compile."""
+
+
+def schema_validator(schema: Mapping[str, Any]) -> Check | None:
+    """A predicate that returns True only for documents ``schema`` (JSON Schema Draft
+    2020-12, local ``$ref`` only, no format assertion) accepts, or ``None`` when the
+    schema uses a keyword outside the compiled set.
+
+    It answers "valid" fast; for every problem, its place and its message the loader
+    still asks ``jsonschema`` (the predicate says False, then ``jsonschema`` runs).
+    Python's ``re.search`` matches ``pattern``, as ``jsonschema`` does for this schema.
+    """
+    cells: dict[str, list[Check]] = {}
+
+    def resolve(ref: str) -> Any:
+        if ref == "#":
+            return schema
+        if not ref.startswith("#/"):
+            raise _Unsupported(ref)
+        node: Any = schema
+        for raw in ref[2:].split("/"):
+            key = raw.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, Mapping) or key not in node:
+                raise _Unsupported(ref)
+            node = node[key]
+        return node
+
+    def reference(ref: str) -> Check:
+        cell = cells.get(ref)
+        if cell is None:
+            cell = cells[ref] = []
+            cell.append(build(resolve(ref)))
+        return lambda v: cell[0](v)
+
+    def build(node: Any) -> Check:
+        if node is True:
+            return lambda _v: True
+        if node is False:
+            return lambda _v: False
+        if not isinstance(node, Mapping):
+            raise _Unsupported(node)
+        checks: list[Check] = []
+        for key, value in node.items():
+            if key in _DOCUMENT_ANNOTATIONS or key in _HANDLED_WITH_PROPERTIES:
+                continue
+            maker = _KEYWORDS.get(key)
+            if maker is None:
+                raise _Unsupported(key)
+            checks.append(maker(value, build, reference))
+        if any(k in node for k in ("properties", "patternProperties", "additionalProperties")):
+            checks.append(_properties(node, build))
+        if "if" in node:
+            test = build(node["if"])
+            then = build(node.get("then", True))
+            other = build(node.get("else", True))
+            checks.append(lambda v: then(v) if test(v) else other(v))
+        if not checks:
+            return lambda _v: True
+        if len(checks) == 1:
+            return checks[0]
+        return lambda v: all(c(v) for c in checks)
+
+    try:
+        return build(schema)
+    except (_Unsupported, re.error, TypeError, ValueError):
+        return None
+
+
+_HANDLED_WITH_PROPERTIES = frozenset({"properties", "patternProperties", "then", "else"})
+
+
+def _properties(node: Mapping[str, Any], build: Callable[[Any], Check]) -> Check:
+    props = {name: build(sub) for name, sub in (node.get("properties") or {}).items()}
+    written = node.get("patternProperties") or {}
+    patterns = [(re.compile(p).search, build(sub)) for p, sub in written.items()]
+    extra = node.get("additionalProperties", True)
+    rest = None if extra is True else build(extra)
+
+    def check(v: Any) -> bool:
+        if not _is_type(v, "object"):
+            return True
+        for key, item in v.items():
+            known = props.get(key)
+            matched = False
+            if known is not None:
+                matched = True
+                if not known(item):
+                    return False
+            for search, sub in patterns:
+                if search(key) is not None:
+                    matched = True
+                    if not sub(item):
+                        return False
+            if not matched and rest is not None and not rest(item):
+                return False
+        return True
+
+    return check
+
+
+Maker = Callable[[Any, Callable[[Any], Check], Callable[[str], Check]], Check]
+
+
+def _k_type(value: Any, build: Any, ref: Any) -> Check:
+    names = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(n, str) for n in names):
+        raise _Unsupported(value)
+    return _types(names)
+
+
+def _k_ref(value: Any, build: Any, ref: Any) -> Check:
+    if not isinstance(value, str):
+        raise _Unsupported(value)
+    return ref(value)  # type: ignore[no-any-return]
+
+
+def _k_enum(value: Any, build: Any, ref: Any) -> Check:
+    options = list(value)
+    return lambda v: any(_strict_equal(v, o) for o in options)
+
+
+def _k_const(value: Any, build: Any, ref: Any) -> Check:
+    return lambda v: _strict_equal(v, value)
+
+
+def _k_required(value: Any, build: Any, ref: Any) -> Check:
+    names = tuple(value)
+    if not all(isinstance(k, str) for k in names):
+        raise _Unsupported(value)
+    return lambda v: not _is_type(v, "object") or all(k in v for k in names)
+
+
+def _count(kind: str, at_least: bool) -> Maker:
+    def maker(value: Any, build: Any, ref: Any) -> Check:
+        if type(value) is not int:
+            raise _Unsupported(value)
+
+        def check(v: Any) -> bool:
+            if not _is_type(v, kind):
+                return True
+            return len(v) >= value if at_least else len(v) <= value
+
+        return check
+
+    return maker
+
+
+def _number(key: str) -> Maker:
+    def maker(value: Any, build: Any, ref: Any) -> Check:
+        if type(value) not in (int, float):
+            raise _Unsupported(value)
+        return _bound(key, value)
+
+    return maker
+
+
+def _k_pattern(value: Any, build: Any, ref: Any) -> Check:
+    search = re.compile(value).search
+    return lambda v: type(v) is not str or search(v) is not None
+
+
+def _k_items(value: Any, build: Any, ref: Any) -> Check:
+    item = build(value)
+    return lambda v: not _is_type(v, "array") or all(item(x) for x in v)
+
+
+def _k_property_names(value: Any, build: Any, ref: Any) -> Check:
+    name = build(value)
+    return lambda v: not _is_type(v, "object") or all(name(k) for k in v)
+
+
+def _k_unique(value: Any, build: Any, ref: Any) -> Check:
+    if value is not True:
+        return lambda _v: True
+
+    def check(v: Any) -> bool:
+        if not _is_type(v, "array"):
+            return True
+        items = list(v)
+        return not any(
+            _strict_equal(items[i], items[j])
+            for i in range(len(items))
+            for j in range(i + 1, len(items))
+        )
+
+    return check
+
+
+def _k_all_of(value: Any, build: Any, ref: Any) -> Check:
+    subs = [build(s) for s in value]
+    return lambda v: all(s(v) for s in subs)
+
+
+def _k_any_of(value: Any, build: Any, ref: Any) -> Check:
+    subs = [build(s) for s in value]
+    return lambda v: any(s(v) for s in subs)
+
+
+def _k_one_of(value: Any, build: Any, ref: Any) -> Check:
+    subs = [build(s) for s in value]
+    return lambda v: sum(1 for s in subs if s(v)) == 1
+
+
+def _k_not(value: Any, build: Any, ref: Any) -> Check:
+    sub = build(value)
+    return lambda v: not sub(v)
+
+
+def _k_if(value: Any, build: Any, ref: Any) -> Check:
+    return lambda _v: True  # compiled with then/else in schema_validator
+
+
+def _k_additional(value: Any, build: Any, ref: Any) -> Check:
+    return lambda _v: True  # compiled with properties in _properties
+
+
+_KEYWORDS: dict[str, Maker] = {
+    "type": _k_type,
+    "$ref": _k_ref,
+    "enum": _k_enum,
+    "const": _k_const,
+    "required": _k_required,
+    "minProperties": _count("object", True),
+    "maxProperties": _count("object", False),
+    "minItems": _count("array", True),
+    "maxItems": _count("array", False),
+    "minLength": _count("string", True),
+    "maxLength": _count("string", False),
+    "minimum": _number("minimum"),
+    "maximum": _number("maximum"),
+    "exclusiveMinimum": _number("exclusiveMinimum"),
+    "exclusiveMaximum": _number("exclusiveMaximum"),
+    "pattern": _k_pattern,
+    "items": _k_items,
+    "propertyNames": _k_property_names,
+    "uniqueItems": _k_unique,
+    "allOf": _k_all_of,
+    "anyOf": _k_any_of,
+    "oneOf": _k_one_of,
+    "not": _k_not,
+    "if": _k_if,
+    "additionalProperties": _k_additional,
+}

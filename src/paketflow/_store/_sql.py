@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -108,6 +109,10 @@ class SQLStore:
 
     #: Seconds a claimed timer stays hidden from other workers' claims.
     claim_lease: float = 60.0
+    #: Decoded snapshots kept by :meth:`load`, most recently written or read: a load
+    #: whose stored text equals the kept one's returns the kept (frozen) snapshot
+    #: instead of decoding it again. Histories are never kept.
+    snapshot_cache: int = 1024
     #: SQL appended to the claim's inner SELECT (``FOR UPDATE SKIP LOCKED`` on
     #: PostgreSQL; SQLite holds the database write lock instead).
     _lock_clause = ""
@@ -177,7 +182,26 @@ class SQLStore:
             found = row.fetchone()
         if found is None:
             raise UnknownInstance(instance_id)
-        return _codec.snapshot_from_dict(json.loads(found[0]))
+        text = str(found[0])
+        kept = self._cache.get(instance_id)
+        if kept is not None and kept[0] == text:  # the very text: the same snapshot
+            return kept[1]
+        instance = _codec.snapshot_from_dict(json.loads(text))
+        self._keep(instance_id, text, instance)
+        return instance
+
+    def _init_cache(self) -> None:
+        """Backends call this first in ``__init__``."""
+        self._cache: dict[str, tuple[str, Instance]] = {}
+        self._cache_lock = threading.Lock()
+
+    def _keep(self, instance_id: str, text: str, instance: Instance) -> None:
+        cache = self._cache
+        with self._cache_lock:
+            cache.pop(instance_id, None)
+            cache[instance_id] = (text, instance)
+            while len(cache) > self.snapshot_cache:
+                del cache[next(iter(cache))]
 
     def append(
         self,
@@ -188,7 +212,7 @@ class SQLStore:
         idempotency: tuple[str, str] | None = None,
     ) -> None:
         _check_batch(instance, events, expected_version)
-        snapshot = _codec.canonical(_codec.snapshot_to_dict(instance)).decode()
+        snapshot = _codec.snapshot_text(instance)
         try:
             with self._write() as cur:
                 prev = self._advance(cur, instance, snapshot, expected_version, idempotency)
@@ -224,6 +248,9 @@ class SQLStore:
                         "INSERT INTO timers (instance, deadline, step, due_us) VALUES (?, ?, ?, ?)",
                         (instance.id, deadline, step, due),
                     )
+            # Kept once written: a later load compares it with the stored text, so a
+            # write a surrounding batch rolls back is never returned.
+            self._keep(instance.id, snapshot, instance)
         except self._integrity_errors:
             raise ConcurrencyError(
                 f"instance {instance.id!r}: another writer recorded version "

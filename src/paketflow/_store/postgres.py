@@ -5,11 +5,13 @@ Every write is one transaction at READ COMMITTED; the conditional ``UPDATE`` on 
 expected version and the unique keys (``(instance, seq)``, idempotency key) make a
 losing writer fail with :class:`~paketflow.ConcurrencyError`; due timers are claimed
 with ``FOR UPDATE SKIP LOCKED`` so workers never wait for each other's claims.
+:meth:`PostgresStore.batch` groups a thread's writes into one transaction (one commit).
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,10 +47,12 @@ class PostgresStore(SQLStore):
     _now_us_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
 
     def __init__(self, url: str, *, max_connections: int = 8) -> None:
+        self._init_cache()
         psycopg, psycopg_pool = _driver()
         self.url = _redact(url)
         self._integrity_errors = (psycopg.errors.UniqueViolation,)
         self._psycopg = psycopg
+        self._batch = threading.local()  # .conn: this thread's batch connection
         self._pool_timeout = psycopg_pool.PoolTimeout
         try:  # fail fast, with the server's own words, when it cannot be reached
             psycopg.connect(url, connect_timeout=10).close()
@@ -82,7 +86,34 @@ class PostgresStore(SQLStore):
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
 
     @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Record every write this thread makes in the block in one transaction on one
+        pooled connection: one commit for all of them.
+
+        Each write stays all-or-nothing (a savepoint): a command refused or losing a
+        race inside the block leaves the others in it. Nothing of the block is durable,
+        or visible to other connections, before the block ends; if the block raises,
+        none of it is recorded, so results returned inside it hold only once it has
+        exited normally. Rows the block writes stay locked until it ends (keep blocks
+        short). Other threads keep their own connections; nested blocks join the
+        outermost one."""
+        if getattr(self._batch, "conn", None) is not None:
+            yield
+            return
+        with self._lost(), self._pool.connection() as conn, conn.transaction():
+            self._batch.conn = conn
+            try:
+                yield
+            finally:
+                self._batch.conn = None
+
+    @contextlib.contextmanager
     def _write(self) -> Iterator[Cursor]:
+        batch = getattr(self._batch, "conn", None)
+        if batch is not None:  # inside batch(): a savepoint of its transaction
+            with self._lost(), batch.transaction(), batch.cursor() as cur:
+                yield cur
+            return
         with (
             self._lost(),
             self._pool.connection() as conn,
@@ -93,6 +124,11 @@ class PostgresStore(SQLStore):
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Cursor]:
+        batch = getattr(self._batch, "conn", None)
+        if batch is not None:  # inside batch(): read what the block wrote
+            with self._lost(), batch.cursor() as cur:
+                yield cur
+            return
         with self._lost(), self._pool.connection() as conn, conn.cursor() as cur:
             yield cur
 

@@ -4,6 +4,8 @@ stdlib :mod:`sqlite3`. The database is put in WAL mode once, when it is created 
 mode is persistent); every connection uses ``synchronous=FULL`` (a commit is on disk
 when ``append`` returns) and a busy timeout; every write is one ``BEGIN IMMEDIATE``
 transaction, so writers queue on the database lock instead of failing halfway.
+:meth:`SQLiteStore.batch` groups many writes into one transaction (one commit, one
+sync to disk), each write still all-or-nothing within it (a savepoint).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class SQLiteStore(SQLStore):
     _integrity_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
+        self._init_cache()
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         if not self.path.parent.is_dir():
@@ -41,6 +44,7 @@ class SQLiteStore(SQLStore):
                 f"{self.url}: directory {str(self.path.parent)!r} does not exist; create it first"
             )
         self._lock = threading.RLock()
+        self._batching = False  # read and written only by the holder of self._lock
         self._pid = os.getpid()
         try:
             self._conn = sqlite3.connect(
@@ -73,10 +77,60 @@ class SQLiteStore(SQLStore):
             )
 
     @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Record every write made in the block (by this thread) in one transaction:
+        one commit, one sync to disk, for all of them.
+
+        Each write stays all-or-nothing (a savepoint): a command refused or losing a
+        race inside the block leaves the others in it. Nothing of the block is durable,
+        or visible to other connections, before the block ends; if the block raises,
+        none of it is recorded, so results returned inside it (snapshots, events) hold
+        only once it has exited normally. Other threads using this store object wait
+        until the block ends; other processes' writers wait for the database lock (the
+        busy timeout). Nested blocks join the outermost one."""
+        self._same_process()
+        with self._lock:
+            if self._batching:
+                yield
+                return
+            cur = self._conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # busy beyond the timeout
+                cur.close()
+                raise ConcurrencyError(
+                    f"{self.url}: the database stayed locked by another writer ({exc}); retry"
+                ) from None
+            self._batching = True
+            try:
+                yield
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                self._batching = False
+                cur.close()
+
+    @contextlib.contextmanager
     def _write(self) -> Iterator[Cursor]:
         self._same_process()
         with self._lock:
             cur = self._conn.cursor()
+            if self._batching:  # inside batch(): this write is a savepoint of its transaction
+                cur.execute("SAVEPOINT paketflow_write")
+                try:
+                    yield cur
+                except BaseException:
+                    cur.execute("ROLLBACK TO paketflow_write")
+                    cur.execute("RELEASE paketflow_write")
+                    raise
+                else:
+                    cur.execute("RELEASE paketflow_write")
+                finally:
+                    cur.close()
+                return
             try:
                 cur.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:  # busy beyond the timeout
