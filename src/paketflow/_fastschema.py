@@ -403,6 +403,19 @@ def _k_unique(value: Any, build: Any, ref: Any) -> Check:
     return check
 
 
+def _k_dependent_required(value: Any, build: Any, ref: Any) -> Check:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(names, list) and all(isinstance(n, str) for n in names)
+        for names in value.values()
+    ):
+        raise _Unsupported(value)
+    pairs = [(key, tuple(names)) for key, names in value.items()]
+    return lambda v: (
+        not _is_type(v, "object")
+        or all(all(n in v for n in names) for key, names in pairs if key in v)
+    )
+
+
 def _k_all_of(value: Any, build: Any, ref: Any) -> Check:
     subs = [build(s) for s in value]
     return lambda v: all(s(v) for s in subs)
@@ -451,6 +464,7 @@ _KEYWORDS: dict[str, Maker] = {
     "items": _k_items,
     "propertyNames": _k_property_names,
     "uniqueItems": _k_unique,
+    "dependentRequired": _k_dependent_required,
     "allOf": _k_all_of,
     "anyOf": _k_any_of,
     "oneOf": _k_one_of,
